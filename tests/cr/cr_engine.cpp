@@ -1,0 +1,155 @@
+#include "cr_engine.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <sstream>
+
+namespace crtest {
+
+namespace {
+constexpr Millis kRunTimeout = 60s;      // any single program run or restart
+constexpr Millis kProgressTimeout = 30s; // waiting for a subject to print
+} // namespace
+
+std::string tool(const std::string &name) { return std::string(CR_BIN_DIR) + "/" + name; }
+
+std::string program(const std::string &name)
+{
+    return std::string(CR_PROGRAMS_DIR) + "/" + name;
+}
+
+std::string missing_tools()
+{
+    std::string missing;
+    for (const char *name : {"cr_run", "cr_checkpoint", "cr_restart", "cr_info"})
+        if (!file_exists(tool(name)))
+            missing += (missing.empty() ? "" : ", ") + tool(name);
+    return missing.empty() ? "" : "engine tools not built: " + missing;
+}
+
+std::vector<std::string> command_line(const Subject &subject, const TempDir &dir)
+{
+    std::vector<std::string> argv{program(subject.program)};
+    for (const auto &arg : subject.args)
+        argv.push_back(arg == "{dir}" ? dir.path() : arg);
+    return argv;
+}
+
+std::string comparable_output(const Subject &subject, const std::string &text)
+{
+    if (!subject.drop_resumed_lines)
+        return text;
+    std::istringstream in(text);
+    std::string line, kept;
+    while (std::getline(in, line))
+        if (line.rfind("resumed at ", 0) != 0 && line.rfind("verified at ", 0) != 0)
+            kept += line + "\n";
+    return kept;
+}
+
+static void collect_files(const Subject &subject, const TempDir &dir, Outcome &outcome)
+{
+    for (const auto &name : subject.compared_files)
+        outcome.files[name] = read_file(dir.file(name));
+}
+
+void run_uninterrupted(const Subject &subject, const TempDir &dir, const std::string &out_name,
+                       Outcome &outcome)
+{
+    SpawnOptions options{dir.path(), dir.file(out_name), dir.file(out_name + ".err"), {}, {}};
+    Process process = Process::spawn(command_line(subject, dir), options);
+    auto status = process.wait(kRunTimeout);
+    ASSERT_TRUE(status) << subject.program << " did not finish within "
+                        << kRunTimeout.count() << " ms (uninterrupted run)";
+    outcome.status = *status;
+    outcome.output = read_file(dir.file(out_name));
+    collect_files(subject, dir, outcome);
+    ASSERT_GT(line_count(outcome.output), subject.checkpoint_after_lines)
+        << "uninterrupted " << subject.program << " printed too little to checkpoint mid-run:\n"
+        << outcome.output << read_file(dir.file(out_name + ".err"));
+}
+
+void start_under_cr_run(const Subject &subject, const TempDir &dir, const std::string &out_name,
+                        size_t lines, std::optional<Process> &process)
+{
+    std::string missing = missing_tools();
+    ASSERT_TRUE(missing.empty()) << missing;
+    std::vector<std::string> argv{tool("cr_run")};
+    for (auto &arg : command_line(subject, dir))
+        argv.push_back(arg);
+    SpawnOptions options{dir.path(), dir.file(out_name), dir.file(out_name + ".err"), {}, {}};
+    process.emplace(Process::spawn(argv, options));
+    ASSERT_TRUE(wait_for_lines(dir.file(out_name), lines, kProgressTimeout))
+        << "under cr_run, " << subject.program << " printed only "
+        << count_lines(dir.file(out_name)) << " of " << lines << " lines within "
+        << kProgressTimeout.count() << " ms; its stderr: " << read_file(dir.file(out_name + ".err"));
+}
+
+void checkpoint_ok(pid_t pid, const std::string &image, const std::vector<std::string> &flags,
+                   const std::string &cwd)
+{
+    std::vector<std::string> argv{tool("cr_checkpoint")};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), {"--file", image, std::to_string(pid)});
+    RunResult r = run(argv, cwd, kRunTimeout);
+    ASSERT_FALSE(r.timed_out) << "cr_checkpoint hung; stderr: " << r.err;
+    ASSERT_EQ(exit_code(r.status), 0)
+        << "cr_checkpoint failed (" << describe_status(r.status) << "): " << r.err;
+    struct stat st;
+    ASSERT_EQ(stat(image.c_str(), &st), 0) << "cr_checkpoint exited 0 but left no " << image;
+}
+
+void restart_to_completion(const Subject &subject, const TempDir &dir, const std::string &image,
+                           const std::string &out_name, Outcome &outcome)
+{
+    RunResult r = run({tool("cr_restart"), image}, "/", kRunTimeout);
+    ASSERT_FALSE(r.timed_out) << "cr_restart of " << subject.program << " did not finish within "
+                              << kRunTimeout.count() << " ms; stderr: " << r.err;
+    outcome.status = r.status;
+    outcome.output = read_file(dir.file(out_name));
+    collect_files(subject, dir, outcome);
+    if (!r.err.empty())
+        std::cerr << "[cr_restart stderr] " << r.err;
+}
+
+void expect_same_outcome(const Subject &subject, const Outcome &reference, const Outcome &actual,
+                         const std::string &what)
+{
+    EXPECT_EQ(describe_status(actual.status), describe_status(reference.status))
+        << what << ": exit status differs from the uninterrupted run";
+    std::string want = comparable_output(subject, reference.output);
+    std::string got = comparable_output(subject, actual.output);
+    EXPECT_TRUE(want == got) << what << ": output differs from the uninterrupted run: "
+                             << first_difference(want, got);
+    for (const auto &[name, content] : reference.files) {
+        auto it = actual.files.find(name);
+        ASSERT_NE(it, actual.files.end());
+        EXPECT_TRUE(it->second == content) << what << ": file " << name
+                                           << " differs: " << first_difference(content, it->second);
+    }
+}
+
+void checkpoint_kill_restart_matches_reference(const Subject &subject)
+{
+    TempDir dir;
+    Outcome reference;
+    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "reference.out", reference));
+
+    std::optional<Process> app;
+    ASSERT_NO_FATAL_FAILURE(
+        start_under_cr_run(subject, dir, "checkpointed.out", subject.checkpoint_after_lines, app));
+    std::string image = dir.file("image.rpr");
+    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(app->pid(), image, {"--kill"}, dir.path()));
+    auto status = app->wait(10s);
+    ASSERT_TRUE(status) << "cr_run still running 10 s after cr_checkpoint --kill";
+    EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL)
+        << "cr_run should mirror the program's SIGKILL, got " << describe_status(*status);
+
+    Outcome restarted;
+    ASSERT_NO_FATAL_FAILURE(restart_to_completion(subject, dir, image, "checkpointed.out", restarted));
+    expect_same_outcome(subject, reference, restarted, "after checkpoint --kill + restart");
+}
+
+} // namespace crtest

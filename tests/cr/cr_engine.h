@@ -1,0 +1,60 @@
+// Engine-specific test helpers: where the tools and subjects are, how a test
+// subject is described, and the standard "checkpoint --kill, restart, compare
+// with an uninterrupted run" procedure. Helpers that assert are void so that
+// gtest's ASSERT_* can be used inside them; callers check HasFatalFailure().
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cr_test_util.h"
+
+namespace crtest {
+
+std::string tool(const std::string &name);    // cr_run, cr_checkpoint, ...
+std::string program(const std::string &name); // a test subject
+// Empty when all four engine tools exist, else a message naming what is missing.
+std::string missing_tools();
+
+struct Subject {
+    std::string program;
+    std::vector<std::string> args;           // "{dir}" is replaced by the test directory
+    size_t checkpoint_after_lines = 5;       // progress to wait for before checkpointing
+    std::vector<std::string> compared_files; // files the program writes in the test directory
+    bool drop_resumed_lines = false;         // for tiny/big_memory benchmark-mode output
+};
+
+std::vector<std::string> command_line(const Subject &subject, const TempDir &dir);
+
+struct Outcome {
+    int status = -1; // raw wait status
+    std::string output;
+    std::map<std::string, std::string> files;
+};
+
+// Output as compared: optionally without time-dependent "resumed at" lines.
+std::string comparable_output(const Subject &subject, const std::string &text);
+
+// Runs the subject directly (no engine) in `dir`, stdout to dir/out_name.
+void run_uninterrupted(const Subject &subject, const TempDir &dir, const std::string &out_name,
+                       Outcome &outcome);
+// Starts `cr_run <subject>` in `dir` with stdout to dir/out_name, stderr to
+// dir/out_name.err, and waits until the subject printed `lines` lines.
+void start_under_cr_run(const Subject &subject, const TempDir &dir, const std::string &out_name,
+                        size_t lines, std::optional<Process> &process);
+// cr_checkpoint [flags...] --file image pid; asserts success.
+void checkpoint_ok(pid_t pid, const std::string &image, const std::vector<std::string> &flags,
+                   const std::string &cwd);
+// Runs `cr_restart image` from / (so the engine must restore the cwd) to
+// completion and fills `outcome` from the subject's output file.
+void restart_to_completion(const Subject &subject, const TempDir &dir, const std::string &image,
+                           const std::string &out_name, Outcome &outcome);
+// Asserts that `actual` equals `reference` (status, output, compared files).
+void expect_same_outcome(const Subject &subject, const Outcome &reference, const Outcome &actual,
+                         const std::string &what);
+// Full standard procedure: reference run; run under cr_run; wait for
+// progress; cr_checkpoint --kill; cr_restart; compare with the reference.
+void checkpoint_kill_restart_matches_reference(const Subject &subject);
+
+} // namespace crtest
