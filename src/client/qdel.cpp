@@ -1,0 +1,18 @@
+// qdel [-W DELAY] [-p] JOB_ID...
+#include <getopt.h>
+
+#include "client/client.h"
+#include "client/job_request.h"
+
+using namespace reprise::client;
+
+int main(int argc, char** argv) {
+  set_program(argv[0]);
+  int c;
+  opterr = 0;
+  while ((c = getopt(argc, argv, ":W:pm:")) != -1) {
+    if (c == ':') return fail(std::string("option -") + char(optopt) + " requires an argument", 2);
+    if (c == '?') return fail(std::string("invalid option -- '") + char(optopt) + "'", 2);
+  }
+  return for_each_job("delete", std::vector<std::string>(argv + optind, argv + argc), "");
+}

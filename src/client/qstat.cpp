@@ -1,0 +1,102 @@
+// qstat [-f [-F json]] [-a] [-n [-1]] [-u USER] [-r|-i] [JOB_ID...]  |  -Q [-f] [QUEUE...]  |  -B [-f]
+#include <getopt.h>
+
+#include <iostream>
+
+#include "client/client.h"
+#include "client/qstat_format.h"
+#include "common/text_util.h"
+
+using namespace reprise;
+using namespace reprise::client;
+
+int main(int argc, char** argv) {
+  set_program(argv[0]);
+  bool full = false, alt = false, nodes = false, one = false, queues = false, server = false;
+  bool running_only = false, idle_only = false;
+  std::string format, user;
+  int c;
+  opterr = 0;
+  while ((c = getopt(argc, argv, ":faen1QBF:u:rix")) != -1) {
+    switch (c) {
+      case 'f': full = true; break;
+      case 'a': alt = true; break;
+      case 'e': break;
+      case 'x': full = true; break;
+      case 'n': nodes = alt = true; break;
+      case '1': one = true; break;
+      case 'Q': queues = true; break;
+      case 'B': server = true; break;
+      case 'F':
+        format = optarg;
+        if (format != "json") return fail("unsupported -F format '" + format + "' (only json)", 2);
+        break;
+      case 'u': user = optarg; break;
+      case 'r': running_only = alt = true; break;
+      case 'i': idle_only = alt = true; break;
+      case ':': return fail(std::string("option -") + char(optopt) + " requires an argument", 2);
+      default: return fail(std::string("invalid option -- '") + char(optopt) + "'", 2);
+    }
+  }
+  if (!format.empty() && !full) return fail("-F json needs -f", 2);
+  Connection conn;
+  std::string error;
+  if (!conn.open(error)) return fail(error);
+  int exit_code = 0;
+
+  if (queues || server) {
+    wire::Request req;
+    req.set_op(queues ? "status_queue" : "status_server");
+    for (int i = optind; i < argc; ++i) req.add_ids(argv[i]);
+    wire::Response resp;
+    if (!request(conn, req, resp, exit_code)) return exit_code;
+    Objects objs(resp.objects().begin(), resp.objects().end());
+    if (!format.empty()) std::cout << format_json(objs, queues ? "Queue" : "Server", this_host());
+    else if (full) std::cout << format_full(objs, queues ? "Queue" : "Server");
+    else std::cout << (queues ? format_queue_table(objs) : format_server_table(objs));
+    return 0;
+  }
+
+  Objects jobs;
+  auto keep = [&](const wire::Object& o) {
+    auto st = o.attrs().count("job_state") ? o.attrs().at("job_state") : "";
+    std::string owner = o.attrs().count("euser") ? o.attrs().at("euser") : "";
+    if (!user.empty() && owner != user) return;
+    if (running_only && st != "R" && st != "E") return;
+    if (idle_only && st != "Q" && st != "H" && st != "W") return;
+    jobs.push_back(o);
+  };
+  std::string server_name = this_host();
+  if (optind == argc) {
+    wire::Request req;
+    req.set_op("status_job");
+    wire::Response resp;
+    if (!request(conn, req, resp, exit_code)) return exit_code;
+    for (const auto& o : resp.objects()) keep(o);
+  } else {
+    for (int i = optind; i < argc; ++i) {
+      wire::Request req;
+      req.set_op("status_job");
+      std::string id = argv[i];
+      // "qstat QUEUE" (a name, not a job id) lists that queue's jobs.
+      if (!id.empty() && !isdigit(static_cast<unsigned char>(id[0]))) {
+        req.set_arg(id.substr(0, id.find('@')));
+      } else {
+        req.add_ids(id);
+      }
+      wire::Response resp;
+      int code = 0;
+      if (!request(conn, req, resp, code)) {
+        exit_code = code;
+        continue;
+      }
+      for (const auto& o : resp.objects()) keep(o);
+    }
+  }
+  if (!jobs.empty() && jobs[0].attrs().count("server")) server_name = jobs[0].attrs().at("server");
+  if (!format.empty()) std::cout << format_json(jobs, "Jobs", server_name);
+  else if (full) std::cout << format_full(jobs, "Job Id");
+  else if (alt) std::cout << format_job_alt(jobs, server_name, nodes, one);
+  else std::cout << format_job_table(jobs);
+  return exit_code;
+}

@@ -1,0 +1,192 @@
+#include "client/qstat_format.h"
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/resources.h"
+#include "common/text_util.h"
+
+namespace reprise::client {
+
+namespace {
+
+std::string get(const wire::Object& o, const std::string& name, const std::string& fallback = "") {
+  auto it = o.attrs().find(name);
+  return it == o.attrs().end() || it->second.empty() ? fallback : it->second;
+}
+
+std::string fit(const std::string& s, size_t width) { return s.size() > width ? s.substr(0, width) : s; }
+
+std::string line(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+std::string line(const char* fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  return buf;
+}
+
+std::string user_of(const wire::Object& o) {
+  std::string owner = get(o, "Job_Owner");
+  return owner.substr(0, owner.find('@'));
+}
+
+bool is_time_attr(const std::string& name) {
+  static const std::set<std::string> t = {"ctime", "mtime", "qtime", "etime", "start_time", "comp_time"};
+  return t.count(name) > 0;
+}
+
+// The order TORQUE prints job attributes in; anything else follows alphabetically.
+const std::vector<std::string>& job_attr_order() {
+  static const std::vector<std::string> order = {
+      "Job_Name", "Job_Owner", "resources_used.cput", "resources_used.mem", "resources_used.vmem",
+      "resources_used.walltime", "job_state", "queue", "server", "Checkpoint", "ctime", "Error_Path",
+      "exec_host", "Hold_Types", "Join_Path", "Keep_Files", "Mail_Points", "mtime", "Output_Path",
+      "Priority", "qtime", "Rerunable"};
+  return order;
+}
+
+}  // namespace
+
+std::string format_job_table(const Objects& jobs) {
+  if (jobs.empty()) return "";
+  std::string out = "Job ID                    Name             User            Time Use S Queue\n"
+                    "------------------------- ---------------- --------------- -------- - -----\n";
+  for (const auto& j : jobs) {
+    out += line("%-25s %-16s %-15s %8s %1s %-5s\n", fit(j.name(), 25).c_str(), fit(get(j, "Job_Name"), 16).c_str(),
+                fit(user_of(j), 15).c_str(), get(j, "resources_used.cput", "0").c_str(), get(j, "job_state", "?").c_str(),
+                get(j, "queue").c_str());
+  }
+  return out;
+}
+
+std::string format_job_alt(const Objects& jobs, const std::string& server, bool nodes, bool one_line) {
+  if (jobs.empty()) return "";
+  std::string out = "\n" + server + ": \n";
+  out += "                                                                                  Req'd       Req'd       Elap\n";
+  out += "Job ID                  Username    Queue    Jobname          SessID  NDS   TSK   Memory      Time    S   Time\n";
+  out += "----------------------- ----------- -------- ---------------- ------ ----- ------ --------- --------- - ---------\n";
+  for (const auto& j : jobs) {
+    std::string nds = get(j, "Resource_List.nodect", "");
+    std::vector<NodeSpecPart> parts;
+    std::string why;
+    int n = 0, tsk = 0;
+    if (parse_node_spec(get(j, "Resource_List.nodes", "1"), parts, why))
+      for (auto& p : parts) {
+        n += p.count;
+        tsk += p.count * p.ppn;
+      }
+    if (nds.empty()) nds = std::to_string(n ? n : 1);
+    std::string elapsed = "--";
+    if (get(j, "job_state") == "R" || get(j, "job_state") == "C") elapsed = get(j, "resources_used.walltime", "--");
+    if (get(j, "job_state") == "R" && elapsed == "--") {
+      long start = 0;
+      if (parse_int(get(j, "start_time"), start) && start) elapsed = format_duration(now_seconds() - start);
+    }
+    std::string row = line("%-23s %-11s %-8s %-16s %6s %5s %6s %9s %9s %1s %9s", fit(j.name(), 23).c_str(),
+                           fit(user_of(j), 11).c_str(), fit(get(j, "queue"), 8).c_str(),
+                           fit(get(j, "Job_Name"), 16).c_str(), get(j, "session_id", "--").c_str(), nds.c_str(),
+                           std::to_string(tsk ? tsk : 1).c_str(), fit(get(j, "Resource_List.mem", "--"), 9).c_str(),
+                           fit(get(j, "Resource_List.walltime", "--"), 9).c_str(), get(j, "job_state", "?").c_str(),
+                           elapsed.c_str());
+    out += row;
+    if (nodes) {
+      std::string hosts = get(j, "exec_host", "--");
+      out += one_line ? "   " + hosts + "\n" : "\n   " + hosts + "\n";
+    } else {
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+std::string format_full(const Objects& objs, const std::string& label) {
+  std::string out;
+  for (const auto& o : objs) {
+    out += label + ": " + o.name() + "\n";
+    std::map<std::string, std::string> attrs(o.attrs().begin(), o.attrs().end());
+    std::vector<std::string> names;
+    if (label == "Job Id")
+      for (const auto& n : job_attr_order())
+        if (attrs.count(n)) names.push_back(n);
+    for (const auto& [n, v] : attrs)
+      if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+    for (const auto& n : names) {
+      std::string v = attrs[n];
+      long t;
+      if (is_time_attr(n) && parse_int(v, t)) v = format_ctime(t);
+      out += "    " + n + " = " + v + "\n";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string format_json(const Objects& objs, const std::string& section, const std::string& server) {
+  nlohmann::ordered_json root;
+  root["timestamp"] = now_seconds();
+  root["pbs_version"] = "reprise-0.1";
+  root["pbs_server"] = server;
+  nlohmann::ordered_json items = nlohmann::ordered_json::object();
+  for (const auto& o : objs) {
+    nlohmann::ordered_json item = nlohmann::ordered_json::object();
+    std::map<std::string, std::string> attrs(o.attrs().begin(), o.attrs().end());
+    for (const auto& [n, v] : attrs) {
+      auto dot = n.find('.');
+      if (dot == std::string::npos) item[n] = v;
+      else item[n.substr(0, dot)][n.substr(dot + 1)] = v;  // Resource_List.walltime -> nested
+    }
+    items[o.name()] = item;
+  }
+  root[section] = items;
+  return root.dump(4) + "\n";
+}
+
+std::string format_queue_table(const Objects& queues) {
+  std::string out = "Queue              Max    Tot   Ena   Str   Que   Run   Hld   Wat   Trn   Ext T   Cpt\n"
+                    "----------------   ---   ----    --    --   ---   ---   ---   ---   ---   --- -   ---\n";
+  for (const auto& q : queues) {
+    std::map<std::string, int> count;
+    for (const auto& item : split(get(q, "state_count"), ' ')) {
+      auto colon = item.find(':');
+      long v = 0;
+      if (colon != std::string::npos && parse_int(item.substr(colon + 1), v)) count[item.substr(0, colon)] = int(v);
+    }
+    bool b = false;
+    parse_bool(get(q, "enabled", "False"), b);
+    std::string ena = b ? "yes" : "no";
+    b = false;
+    parse_bool(get(q, "started", "False"), b);
+    std::string str = b ? "yes" : "no";
+    out += line("%-16s %5s %6s %5s %5s %5d %5d %5d %5d %5d %5d %1s %5d\n", fit(q.name(), 16).c_str(),
+                get(q, "max_running", "0").c_str(), get(q, "total_jobs", "0").c_str(), ena.c_str(), str.c_str(),
+                count["Queued"], count["Running"], count["Held"], count["Waiting"], count["Transit"], count["Exiting"],
+                get(q, "queue_type", "E").substr(0, 1).c_str(), count["Complete"]);
+  }
+  return out;
+}
+
+std::string format_server_table(const Objects& servers) {
+  std::string out = "Server             Max   Tot   Que   Run   Hld   Wat   Trn   Ext Status\n"
+                    "----------------   ---   ---   ---   ---   ---   ---   ---   --- ----------\n";
+  for (const auto& s : servers) {
+    std::map<std::string, int> count;
+    for (const auto& item : split(get(s, "state_count"), ' ')) {
+      auto colon = item.find(':');
+      long v = 0;
+      if (colon != std::string::npos && parse_int(item.substr(colon + 1), v)) count[item.substr(0, colon)] = int(v);
+    }
+    out += line("%-16s %5s %5s %5d %5d %5d %5d %5d %5d %-10s\n", fit(s.name(), 16).c_str(),
+                get(s, "max_running", "0").c_str(), get(s, "total_jobs", "0").c_str(), count["Queued"],
+                count["Running"], count["Held"], count["Waiting"], count["Transit"], count["Exiting"],
+                get(s, "server_state", "Active").c_str());
+  }
+  return out;
+}
+
+}  // namespace reprise::client

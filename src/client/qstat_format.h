@@ -1,0 +1,21 @@
+// qstat's output formats, from status objects (pure functions, unit-tested).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "reprise.pb.h"
+
+namespace reprise::client {
+
+using Objects = std::vector<wire::Object>;
+
+std::string format_job_table(const Objects& jobs);                         // default
+std::string format_job_alt(const Objects& jobs, const std::string& server, // -a, -n, -1
+                           bool nodes, bool one_line);
+std::string format_full(const Objects& objs, const std::string& label);    // -f ("Job Id", "Queue", "Server")
+std::string format_json(const Objects& objs, const std::string& section,   // -f -F json
+                        const std::string& server);
+std::string format_queue_table(const Objects& queues);                     // -Q
+std::string format_server_table(const Objects& servers);                   // -B
+
+}  // namespace reprise::client

@@ -1,0 +1,131 @@
+#include "client/submit_options.h"
+
+#include <getopt.h>
+
+#include "common/net.h"
+#include "common/resources.h"
+#include "common/text_util.h"
+
+namespace reprise::client {
+
+namespace {
+
+std::string absolute(const std::string& path, const std::string& cwd) {
+  return !path.empty() && path[0] == '/' ? path : cwd + "/" + path;
+}
+
+// "-o PATH" or "-o host:PATH" -> "host:/abs/PATH".
+std::string output_path(const std::string& value, const std::string& cwd, const std::string& host) {
+  auto colon = value.find(':');
+  if (colon != std::string::npos && value.find('/') > colon)
+    return value.substr(0, colon + 1) + absolute(value.substr(colon + 1), cwd);
+  return host + ":" + absolute(value, cwd);
+}
+
+bool valid_job_name(const std::string& n) {
+  if (n.empty() || n.size() > 236) return false;
+  for (char c : n)
+    if (c == '/' || c == ' ' || c == '\t' || c == '\n' || c == ':' || c == '@' || static_cast<unsigned char>(c) < 32) return false;
+  return true;
+}
+
+}  // namespace
+
+bool valid_checkpoint_option(const std::string& value, std::string& error) {
+  for (const std::string& item : split(value, ',')) {
+    std::string v = trim(item);
+    long n;
+    if (v == "none" || v == "enabled" || v == "shutdown" || v == "periodic" || v == "n" || v == "s" || v == "c" || v == "u")
+      continue;
+    if ((starts_with(v, "interval=") && parse_int(v.substr(9), n) && n > 0) ||
+        (starts_with(v, "depth=") && parse_int(v.substr(6), n) && n > 0) ||
+        (starts_with(v, "c=") && parse_int(v.substr(2), n) && n > 0) ||
+        (starts_with(v, "dir=") && v.size() > 4 && v[4] == '/'))
+      continue;
+    error = "illegal -c value '" + value + "'";
+    return false;
+  }
+  return true;
+}
+
+bool apply_submit_options(const std::vector<std::string>& args, const std::string& cwd,
+                          Submission& sub, std::string& error) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  optind = 0;  // full reset: this parser runs more than once
+  opterr = 0;
+  std::string host = local_hostname();
+  int c;
+  while ((c = getopt(int(args.size()), argv.data(), "+:a:A:c:C:d:e:hIj:k:l:m:M:N:o:p:q:r:S:v:VW:z")) != -1) {
+    std::string v = optarg ? optarg : "";
+    switch (c) {
+      case 'N':
+        if (!valid_job_name(v)) return error = "illegal -N value '" + v + "'", false;
+        sub.attrs["Job_Name"] = v;
+        break;
+      case 'o': sub.attrs["Output_Path"] = output_path(v, cwd, host); break;
+      case 'e': sub.attrs["Error_Path"] = output_path(v, cwd, host); break;
+      case 'j':
+        if (v != "oe" && v != "eo" && v != "n") return error = "illegal -j value '" + v + "' (use oe, eo or n)", false;
+        sub.attrs["Join_Path"] = v;
+        break;
+      case 'l':
+        if (!parse_resource_list(v, sub.resources, error)) return error = "illegal -l value: " + error, false;
+        break;
+      case 'q': sub.attrs["queue"] = v.substr(0, v.find('@')); break;
+      case 'v':
+        for (const auto& item : split(v, ','))
+          if (!trim(item).empty()) sub.pass_vars.push_back(trim(item));
+        break;
+      case 'V': sub.export_all = true; break;
+      case 'h': sub.attrs["Hold_Types"] = "u"; break;
+      case 'd': sub.attrs["init_work_dir"] = absolute(v, cwd); break;
+      case 'W': {
+        if (starts_with(v, "depend=")) {
+          if (v.size() == 7) return error = "illegal -W value '" + v + "'", false;
+          sub.attrs["depend"] = v.substr(7);
+          break;
+        }
+        for (const auto& item : split(v, ',')) {
+          auto eq = item.find('=');
+          std::string name = item.substr(0, eq);
+          if (eq == std::string::npos || eq + 1 == item.size()) return error = "illegal -W value '" + item + "'", false;
+          if (name == "checkpoint_name" || name == "checkpoint_dir") sub.attrs[name] = item.substr(eq + 1);
+          else return error = "unsupported -W attribute '" + name + "'", false;
+        }
+        break;
+      }
+      case 'c':
+        if (!valid_checkpoint_option(v, error)) return false;
+        sub.attrs["Checkpoint"] = v;
+        break;
+      case 'S': sub.attrs["Shell_Path_List"] = v; break;
+      case 'r':
+        if (v != "y" && v != "n") return error = "illegal -r value '" + v + "' (use y or n)", false;
+        sub.attrs["Rerunable"] = v == "y" ? "True" : "False";
+        break;
+      case 'p': {
+        long p;
+        if (!parse_int(v, p) || p < -1024 || p > 1023) return error = "illegal -p value '" + v + "'", false;
+        sub.attrs["Priority"] = v;
+        break;
+      }
+      case 'm': sub.attrs["Mail_Points"] = v; break;
+      case 'M': sub.attrs["Mail_Users"] = v; break;
+      case 'A': sub.attrs["Account_Name"] = v; break;
+      case 'a': sub.attrs["Execution_Time"] = v; break;
+      case 'k': sub.attrs["Keep_Files"] = v; break;
+      case 'C': break;  // directive prefix: handled before directives are read
+      case 'z': sub.quiet = true; break;
+      case 'I': return error = "interactive jobs (-I) are not supported", false;
+      case ':': return error = std::string("option -") + char(optopt) + " requires an argument", false;
+      default:
+        return error = std::string("invalid option -- '") + char(optopt) + "'", false;
+    }
+  }
+  for (int i = optind; i < int(args.size()); ++i) sub.operands.push_back(args[size_t(i)]);
+  return true;
+}
+
+}  // namespace reprise::client

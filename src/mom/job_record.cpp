@@ -1,0 +1,79 @@
+#include "mom/job_record.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/resources.h"
+#include "common/text_util.h"
+
+namespace reprise::mom {
+
+std::string record_path(const std::string& jobs_dir, const std::string& id, const char* ext) {
+  return jobs_dir + "/" + id + ext;
+}
+
+bool save_record(const std::string& jobs_dir, const JobRecord& r, std::string& error) {
+  nlohmann::json j = {{"id", r.id}, {"attrs", r.attrs}, {"supervisor", r.supervisor},
+                      {"supervisor_start", r.supervisor_start}, {"session", r.session},
+                      {"start_time", r.start_time}, {"walltime_limit", r.walltime_limit},
+                      {"kill_deadline", r.kill_deadline}, {"finished", r.finished},
+                      {"exit_status", r.exit_status}, {"used", r.used}};
+  return write_file_atomic(record_path(jobs_dir, r.id, ".JB"), j.dump(), 0600, error);
+}
+
+bool load_record(const std::string& path, JobRecord& r) {
+  std::string text;
+  if (!read_file(path, text)) return false;
+  try {
+    auto j = nlohmann::json::parse(text);
+    r.id = j.at("id");
+    r.attrs = j.at("attrs").get<std::map<std::string, std::string>>();
+    r.supervisor = j.at("supervisor");
+    r.supervisor_start = j.at("supervisor_start");
+    r.session = j.at("session");
+    r.start_time = j.at("start_time");
+    r.walltime_limit = j.at("walltime_limit");
+    r.kill_deadline = j.at("kill_deadline");
+    r.finished = j.at("finished");
+    r.exit_status = j.at("exit_status");
+    r.used = j.at("used").get<std::map<std::string, std::string>>();
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
+void remove_record(const std::string& jobs_dir, const std::string& id) {
+  for (const char* ext : {".JB", ".SC", ".EX"}) ::unlink(record_path(jobs_dir, id, ext).c_str());
+}
+
+bool read_exit_file(const std::string& jobs_dir, JobRecord& r) {
+  std::string text;
+  if (!read_file(record_path(jobs_dir, r.id, ".EX"), text)) return false;
+  std::istringstream in(text);
+  long status = 0, cpu = 0, rss_kb = 0;
+  if (!(in >> status >> cpu >> rss_kb)) return false;
+  r.exit_status = int(status);
+  r.used["resources_used.cput"] = format_duration(cpu);
+  r.used["resources_used.mem"] = std::to_string(rss_kb) + "kb";
+  r.used["resources_used.vmem"] = std::to_string(rss_kb) + "kb";
+  return true;
+}
+
+unsigned long long process_start_time(pid_t pid) {
+  std::string stat;
+  if (!read_file("/proc/" + std::to_string(pid) + "/stat", stat)) return 0;
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream in(stat.substr(close + 2));
+  std::string field;
+  // Fields after the command: state is field 3; starttime is field 22.
+  for (int i = 3; i <= 22; ++i)
+    if (!(in >> field)) return 0;
+  return std::stoull(field);
+}
+
+}  // namespace reprise::mom

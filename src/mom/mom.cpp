@@ -1,0 +1,414 @@
+#include "mom/mom.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "common/log.h"
+#include "common/munge_auth.h"
+#include "common/net.h"
+#include "common/resources.h"
+#include "common/text_util.h"
+#include "mom/job_launch.h"
+
+namespace reprise::mom {
+
+static int pidfd_open(pid_t pid) { return int(::syscall(SYS_pidfd_open, pid, 0)); }
+
+int Mom::run() {
+  ::mkdir((home_ + "/mom_logs").c_str(), 0750);
+  if (!foreground_) {
+    log_open(home_ + "/mom_logs/mom.log");
+    daemonize_with_readiness();
+  }
+  std::string error;
+  if (!setup(error)) daemon_failed("pbs_mom: " + error);
+  write_file_atomic(mom_priv_dir(home_) + "/mom.lock", std::to_string(::getpid()) + "\n", 0644, error);
+  log_line("pbs_mom started: node " + config_.node_name + ", server " + config_.server_host + ":" +
+           std::to_string(config_.server_port) + ", " + std::to_string(jobs_.size()) + " jobs recovered");
+  daemon_ready();
+  loop();
+  log_line("pbs_mom stopping; running jobs keep running under their supervisors");
+  return 0;
+}
+
+bool Mom::setup(std::string& error) {
+  if (::geteuid() != 0) {
+    error = "must be run as root (jobs run as their owners)";
+    return false;
+  }
+  std::string text;
+  std::string cfg_path = mom_priv_dir(home_) + "/config";
+  read_file(cfg_path, text);  // a missing config means all defaults
+  if (!parse_mom_config(text, config_, error)) return false;
+  jobs_dir_ = mom_priv_dir(home_) + "/jobs";
+  ::mkdir(mom_priv_dir(home_).c_str(), 0751);
+  ::mkdir(jobs_dir_.c_str(), 0751);
+  ::mkdir((home_ + "/aux").c_str(), 0755);
+
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  sig_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  itimerspec its{{1, 0}, {1, 0}};
+  timerfd_settime(timer_fd_, 0, &its, nullptr);
+  for (int fd : {sig_fd_, timer_fd_}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+
+  // Recover jobs from a previous run.
+  if (DIR* d = ::opendir(jobs_dir_.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name.size() < 4 || name.substr(name.size() - 3) != ".JB") continue;
+      JobRecord r;
+      if (!load_record(jobs_dir_ + "/" + name, r)) {
+        log_line("ignoring unreadable job record " + name);
+        continue;
+      }
+      jobs_[r.id] = r;
+    }
+    ::closedir(d);
+  }
+  for (auto& [id, job] : jobs_) {
+    if (job.finished) continue;
+    if (job.supervisor && process_start_time(job.supervisor) == job.supervisor_start) {
+      watch(job);
+    } else if (read_exit_file(jobs_dir_, job)) {
+      finish(job, job.exit_status, "");
+    } else {
+      finish(job, -3, "job lost: its supervisor ended without recording an exit status");
+    }
+  }
+  return true;
+}
+
+void Mom::watch(JobRecord& job) {
+  int fd = pidfd_open(job.supervisor);
+  if (fd < 0) {
+    supervisor_exited(job.id);
+    return;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+  pidfds_[fd] = job.id;
+}
+
+void Mom::loop() {
+  epoll_event events[64];
+  try_connect();
+  while (!stop_) {
+    int n = epoll_wait(epfd_, events, 64, 1000);
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == sig_fd_) {
+        signalfd_siginfo si;
+        while (::read(sig_fd_, &si, sizeof si) == sizeof si)
+          if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) stop_ = true;
+        // SIGCHLD: supervisors are reaped when their pidfd fires.
+      } else if (fd == timer_fd_) {
+        uint64_t ticks;
+        ssize_t ignored = ::read(timer_fd_, &ticks, sizeof ticks);
+        (void)ignored;
+        tick();
+      } else if (fd == server_fd_) {
+        read_server();
+      } else if (auto it = pidfds_.find(fd); it != pidfds_.end()) {
+        std::string id = it->second;
+        epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+        ::close(fd);
+        pidfds_.erase(it);
+        supervisor_exited(id);
+      }
+    }
+  }
+}
+
+std::map<std::string, std::string> Mom::node_status() const {
+  std::map<std::string, std::string> s;
+  struct sysinfo si{};
+  ::sysinfo(&si);
+  utsname u{};
+  ::uname(&u);
+  unsigned cores = std::thread::hardware_concurrency();
+  s["ncpus"] = std::to_string(cores ? cores : 1);
+  s["physmem"] = std::to_string(uint64_t(si.totalram) * si.mem_unit / 1024) + "kb";
+  s["availmem"] = std::to_string(uint64_t(si.freeram) * si.mem_unit / 1024) + "kb";
+  s["loadave"] = std::to_string(double(si.loads[0]) / 65536.0).substr(0, 4);
+  s["opsys"] = "linux";
+  s["uname"] = std::string(u.sysname) + " " + u.nodename + " " + u.release;
+  s["rectime"] = std::to_string(now_seconds());
+  return s;
+}
+
+wire::JobReport Mom::report(const JobRecord& job) const {
+  wire::JobReport r;
+  r.set_id(job.id);
+  r.set_finished(job.finished);
+  r.set_exit_status(job.exit_status);
+  r.set_session_id(job.session);
+  for (const auto& [k, v] : job.used) (*r.mutable_attrs())[k] = v;
+  return r;
+}
+
+void Mom::try_connect() {
+  next_connect_ = now_seconds() + 1;
+  std::string error, cred;
+  int fd = connect_tcp(config_.server_host, config_.server_port, error);
+  if (fd < 0) return;
+  if (!munge_make_credential(config_.node_name, cred, error)) {
+    log_line("cannot register: " + error);
+    ::close(fd);
+    return;
+  }
+  wire::Request reg;
+  reg.set_version(kProtocolVersion);
+  reg.set_op("mom_register");
+  reg.set_credential(cred);
+  reg.set_node(config_.node_name);
+  for (const auto& [k, v] : node_status()) (*reg.mutable_status())[k] = v;
+  for (auto& [id, job] : jobs_) {
+    *reg.add_jobs() = report(job);
+    if (job.finished) job.obit_sent = now_seconds();
+  }
+  if (!send_message(fd, reg, error)) {
+    ::close(fd);
+    return;
+  }
+  server_fd_ = fd;
+  reader_ = FrameReader();
+  set_nonblocking(fd);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+  log_line("connected to server " + config_.server_host + ":" + std::to_string(config_.server_port));
+}
+
+void Mom::disconnect(const std::string& why) {
+  if (server_fd_ < 0) return;
+  log_line("lost the server connection: " + why);
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, server_fd_, nullptr);
+  ::close(server_fd_);
+  server_fd_ = -1;
+  next_connect_ = now_seconds() + 1;
+}
+
+void Mom::send(const wire::Request& req) {
+  if (server_fd_ < 0) return;
+  std::string error;
+  // The socket is non-blocking for reads; writes are small, so briefly block for them.
+  int flags = fcntl(server_fd_, F_GETFL);
+  fcntl(server_fd_, F_SETFL, flags & ~O_NONBLOCK);
+  bool ok = send_message(server_fd_, req, error);
+  fcntl(server_fd_, F_SETFL, flags);
+  if (!ok) disconnect(error);
+}
+
+void Mom::read_server() {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(server_fd_, buf, sizeof buf);
+    if (n > 0) {
+      reader_.feed(buf, size_t(n));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+    disconnect(n == 0 ? "server closed the connection" : std::strerror(errno));
+    return;
+  }
+  std::string frame, error;
+  for (;;) {
+    auto r = reader_.next(frame, error);
+    if (r == FrameReader::kNeedMore) break;
+    if (r == FrameReader::kError) {
+      disconnect(error);
+      return;
+    }
+    wire::MomCommand cmd;
+    if (!cmd.ParseFromString(frame)) {
+      // The server refuses a registration with a Response; it parses as garbage here.
+      wire::Response resp;
+      if (resp.ParseFromString(frame) && !resp.error().empty()) log_line("server refused us: " + resp.error());
+      disconnect("unexpected message from server");
+      return;
+    }
+    if (cmd.op().empty()) {
+      wire::Response resp;
+      if (resp.ParseFromString(frame) && !resp.error().empty()) log_line("server refused us: " + resp.error());
+      continue;
+    }
+    handle(cmd);
+    if (server_fd_ < 0) return;
+  }
+}
+
+void Mom::handle(const wire::MomCommand& cmd) {
+  if (cmd.op() == "run") {
+    start_job(cmd);
+    return;
+  }
+  if (cmd.op() == "registered") return;
+  auto it = jobs_.find(cmd.id());
+  if (cmd.op() == "ack_obit") {
+    if (it != jobs_.end() && it->second.finished) {
+      remove_record(jobs_dir_, cmd.id());
+      ::unlink((home_ + "/aux/" + cmd.id()).c_str());
+      jobs_.erase(it);
+    }
+    return;
+  }
+  if (it == jobs_.end()) {
+    if (cmd.op() == "delete") {
+      // The server thinks the job runs here but we have nothing: tell it the job is gone.
+      JobRecord gone;
+      gone.id = cmd.id();
+      gone.finished = true;
+      gone.exit_status = 271;
+      wire::Request obit;
+      obit.set_version(kProtocolVersion);
+      obit.set_op("mom_obit");
+      *obit.add_jobs() = report(gone);
+      send(obit);
+    }
+    return;
+  }
+  JobRecord& job = it->second;
+  if (job.finished) return;
+  if (cmd.op() == "signal") {
+    long sig = 0;
+    if (parse_int(cmd.arg(), sig)) kill_session(job, int(sig));
+  } else if (cmd.op() == "delete") {
+    long delay = 2;
+    parse_int(cmd.arg(), delay);
+    kill_session(job, SIGTERM);
+    job.kill_deadline = now_seconds() + std::max(0L, delay);
+    if (delay <= 0) kill_session(job, SIGKILL);
+    std::string error;
+    save_record(jobs_dir_, job, error);
+  }
+}
+
+void Mom::kill_session(const JobRecord& job, int sig) {
+  if (job.session > 1) ::kill(-job.session, sig);
+}
+
+void Mom::start_job(const wire::MomCommand& cmd) {
+  if (jobs_.count(cmd.id())) return;  // already have it (duplicate after reconnect)
+  JobRecord job;
+  job.id = cmd.id();
+  for (const auto& [k, v] : cmd.attrs()) job.attrs[k] = v;
+  job.start_time = now_seconds();
+  long wall = 0;
+  if (parse_duration(job.attr("Resource_List.walltime"), wall)) job.walltime_limit = wall;
+  std::string error;
+  // Record and script are on disk before the job exists, so a crash cannot orphan it.
+  if (!write_file_atomic(record_path(jobs_dir_, job.id, ".SC"), cmd.script(), 0600, error) ||
+      !save_record(jobs_dir_, job, error)) {
+    jobs_[job.id] = job;
+    finish(jobs_[job.id], -1, "mom cannot store the job: " + error);
+    return;
+  }
+  if (!launch_job(home_, config_, job, error)) {
+    log_line("job " + job.id + " failed to start: " + error);
+    jobs_[job.id] = job;
+    finish(jobs_[job.id], -1, "Job failed to start: " + error);
+    return;
+  }
+  save_record(jobs_dir_, job, error);
+  jobs_[job.id] = job;
+  log_line("job " + job.id + " started as " + job.attr("euser") + ", session " + std::to_string(job.session));
+  watch(jobs_[job.id]);
+  wire::Request started;
+  started.set_version(kProtocolVersion);
+  started.set_op("mom_started");
+  *started.add_jobs() = report(jobs_[job.id]);
+  send(started);
+}
+
+void Mom::supervisor_exited(const std::string& id) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end() || it->second.finished) return;
+  JobRecord& job = it->second;
+  ::waitpid(job.supervisor, nullptr, WNOHANG);  // ours unless we were restarted
+  if (read_exit_file(jobs_dir_, job)) finish(job, job.exit_status, "");
+  else finish(job, -3, "job lost: its supervisor ended without recording an exit status");
+}
+
+void Mom::finish(JobRecord& job, int exit_status, const std::string& comment) {
+  job.finished = true;
+  job.exit_status = exit_status;
+  long elapsed = job.start_time ? now_seconds() - job.start_time : 0;
+  job.used["resources_used.walltime"] = format_duration(elapsed);
+  if (!comment.empty()) job.used["comment"] = comment;
+  std::string error;
+  save_record(jobs_dir_, job, error);
+  ::unlink(record_path(jobs_dir_, job.id, ".EX").c_str());
+  log_line("job " + job.id + " ended, exit status " + std::to_string(exit_status));
+  send_obit(job);
+}
+
+void Mom::send_obit(JobRecord& job) {
+  job.obit_sent = now_seconds();
+  wire::Request obit;
+  obit.set_version(kProtocolVersion);
+  obit.set_op("mom_obit");
+  *obit.add_jobs() = report(job);
+  send(obit);
+}
+
+void Mom::tick() {
+  long now = now_seconds();
+  if (server_fd_ < 0 && now >= next_connect_) try_connect();
+  for (auto& [id, job] : jobs_) {
+    if (job.finished) {
+      // Unacknowledged end of job: say it again (the server may have missed it).
+      if (server_fd_ >= 0 && now - job.obit_sent >= 5) send_obit(job);
+      continue;
+    }
+    if (job.walltime_limit > 0 && !job.kill_deadline && now - job.start_time > job.walltime_limit) {
+      std::string msg = "=>> PBS: job killed: walltime " + std::to_string(now - job.start_time) +
+                        " exceeded limit " + std::to_string(job.walltime_limit) + "\n";
+      std::string err_path = local_path(job.attr(job.attr("Join_Path") == "oe" ? "Output_Path" : "Error_Path"));
+      int fd = ::open(err_path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+      if (fd >= 0) {
+        ssize_t ignored = ::write(fd, msg.data(), msg.size());
+        (void)ignored;
+        ::close(fd);
+      }
+      log_line("job " + id + " exceeded its walltime; killing it");
+      kill_session(job, SIGTERM);
+      job.kill_deadline = now + 2;
+      std::string error;
+      save_record(jobs_dir_, job, error);
+    } else if (job.kill_deadline && now >= job.kill_deadline) {
+      kill_session(job, SIGKILL);
+    }
+  }
+}
+
+}  // namespace reprise::mom

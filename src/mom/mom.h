@@ -1,0 +1,49 @@
+// pbs_mom: keeps one TCP connection to the server (MUNGE-authenticated), takes run/signal/
+// delete commands on it, supervises jobs and reports how they ended until the server
+// acknowledges. Everything about a job is in mom_priv/jobs/, so a restarted mom carries on.
+#pragma once
+#include <map>
+#include <string>
+
+#include "common/pbs_home.h"
+#include "common/wire.h"
+#include "mom/job_record.h"
+#include "reprise.pb.h"
+
+namespace reprise::mom {
+
+class Mom {
+ public:
+  Mom(std::string home, bool foreground) : home_(std::move(home)), foreground_(foreground) {}
+  int run();
+
+ private:
+  bool setup(std::string& error);
+  void loop();
+  void try_connect();
+  void disconnect(const std::string& why);
+  void read_server();
+  void handle(const wire::MomCommand& cmd);
+  void start_job(const wire::MomCommand& cmd);
+  void watch(JobRecord& job);
+  void supervisor_exited(const std::string& id);
+  void finish(JobRecord& job, int exit_status, const std::string& comment);
+  void send_obit(JobRecord& job);
+  void send(const wire::Request& req);
+  void tick();
+  void kill_session(const JobRecord& job, int sig);
+  wire::JobReport report(const JobRecord& job) const;
+  std::map<std::string, std::string> node_status() const;
+
+  std::string home_, jobs_dir_;
+  bool foreground_;
+  MomConfig config_;
+  int epfd_ = -1, sig_fd_ = -1, timer_fd_ = -1, server_fd_ = -1;
+  bool stop_ = false;
+  long next_connect_ = 0;
+  FrameReader reader_;
+  std::map<std::string, JobRecord> jobs_;
+  std::map<int, std::string> pidfds_;  // pidfd -> job id
+};
+
+}  // namespace reprise::mom

@@ -1,0 +1,349 @@
+// Event loop, connections and group commit.
+#include <pwd.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+#include "common/munge_auth.h"
+#include "common/net.h"
+#include "common/pbs_home.h"
+#include "common/text_util.h"
+#include "server/server.h"
+
+namespace reprise::server {
+
+static std::string user_name(uid_t uid) {
+  passwd pw{}, *res = nullptr;
+  char buf[4096];
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res) return pw.pw_name;
+  return "#" + std::to_string(uid);
+}
+
+bool Server::setup(std::string& error) {
+  std::string priv = server_priv_dir(opts_.home);
+  if (opts_.create && !create_home(error)) return false;
+  if (!store_.open(priv + "/serverdb.sqlite", opts_.create, error)) return false;
+  if (opts_.create) {
+    // Defaults as TORQUE's torque.setup leaves them.
+    st_.attrs = {{"scheduling", "True"}, {"default_queue", "batch"}, {"keep_completed", "300"},
+                 {"query_other_jobs", "False"}, {"managers", "root@*"}, {"operators", ""},
+                 {"kill_delay", "2"}, {"node_check_rate", "150"}};
+    store_.save_server(st_);
+    Queue batch{"batch", {{"queue_type", "Execution"}, {"enabled", "True"}, {"started", "True"},
+                          {"resources_default.walltime", "01:00:00"},
+                          {"resources_default.nodes", "1"}}};
+    store_.save_queue(batch);
+    std::string nodes;
+    read_file(priv + "/nodes", nodes);
+    for (const std::string& line : split(nodes, '\n')) {
+      std::string t = trim(line);
+      if (t.empty() || t[0] == '#') continue;
+      auto words = split(t, ' ');
+      Node n;
+      n.name = words[0];
+      n.attrs["np"] = "1";
+      for (size_t i = 1; i < words.size(); ++i) {
+        if (starts_with(words[i], "np=")) n.attrs["np"] = words[i].substr(3);
+        else if (!words[i].empty()) n.attrs["properties"] += (n.attrs["properties"].empty() ? "" : ",") + words[i];
+      }
+      store_.save_node(n);
+    }
+    if (!store_.commit(error)) return false;
+  }
+  if (!store_.load(st_, error)) return false;
+  std::string name;
+  st_.name = read_file(priv + "/server_name", name) && !trim(name).empty() ? trim(name)
+                                                                            : local_hostname();
+
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  unix_fd_ = listen_unix(server_socket_path(opts_.home), error);
+  if (unix_fd_ < 0) return false;
+  ::chmod(server_socket_path(opts_.home).c_str(), 0666);  // anyone may talk; SO_PEERCRED says who
+  tcp_fd_ = listen_tcp(opts_.listen_addr, opts_.port, error);
+  if (tcp_fd_ < 0) return false;
+  set_nonblocking(unix_fd_);
+  set_nonblocking(tcp_fd_);
+
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  sig_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  for (int fd : {unix_fd_, tcp_fd_, sig_fd_}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  return true;
+}
+
+int Server::run() {
+  std::string error;
+  ::mkdir((opts_.home + "/server_logs").c_str(), 0750);
+  if (!opts_.foreground) {
+    log_open(opts_.home + "/server_logs/server.log");
+    daemonize_with_readiness();
+  }
+  if (!setup(error)) daemon_failed("pbs_server: " + error);
+  std::string lock = server_priv_dir(opts_.home) + "/server.lock";
+  std::string ignored;
+  write_file_atomic(lock, std::to_string(::getpid()) + "\n", 0644, ignored);
+  log_line("pbs_server started: home " + opts_.home + ", port " + std::to_string(opts_.port) +
+           ", " + std::to_string(st_.jobs.size()) + " jobs loaded");
+  daemon_ready();
+  loop();
+  log_line("pbs_server stopping");
+  ::unlink(server_socket_path(opts_.home).c_str());
+  return 0;
+}
+
+void Server::loop() {
+  std::vector<epoll_event> events(256);
+  while (!stop_) {
+    int n = epoll_wait(epfd_, events.data(), int(events.size()), 1000);
+    if (n < 0 && errno != EINTR) break;
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == unix_fd_) accept_on(fd, true);
+      else if (fd == tcp_fd_) accept_on(fd, false);
+      else if (fd == sig_fd_) stop_ = true;
+      else if (auto it = conns_.find(fd); it != conns_.end()) {
+        if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_from(it->second);
+        if (auto again = conns_.find(fd); again != conns_.end() && (events[i].events & EPOLLOUT))
+          flush(again->second);
+      }
+    }
+    if (now_seconds() != last_housekeeping_) housekeeping();
+    end_of_pass();
+  }
+}
+
+void Server::accept_on(int listen_fd, bool local) {
+  for (;;) {
+    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return;
+    Conn c;
+    c.fd = fd;
+    c.local = local;
+    if (local) {
+      gid_t gid;
+      pid_t pid;
+      if (!peer_credentials(fd, c.uid, gid, pid)) {
+        ::close(fd);
+        continue;
+      }
+      c.authed = true;
+      c.user = user_name(c.uid);
+      c.host = st_.name;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+    conns_[fd] = std::move(c);
+  }
+}
+
+void Server::read_from(Conn& c) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(c.fd, buf, sizeof buf);
+    if (n > 0) {
+      c.reader.feed(buf, size_t(n));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+    close_conn(c.fd);  // EOF or error
+    return;
+  }
+  std::string frame, error;
+  int fd = c.fd;
+  for (;;) {
+    auto r = c.reader.next(frame, error);
+    if (r == FrameReader::kNeedMore) break;
+    if (r == FrameReader::kError) {
+      log_line("rejecting connection: " + error);
+      wire::Response resp = error_response(kErrProtocol, "Protocol error: " + error);
+      replies_.push_back({fd, encode_frame(resp), false, "protocol"});
+      c.close_after_flush = true;
+      epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);  // read nothing more from it
+      break;
+    }
+    handle_frame(c, frame);
+    if (!conns_.count(fd)) return;
+  }
+}
+
+void Server::handle_frame(Conn& c, const std::string& frame) {
+  wire::Request req;
+  if (!req.ParseFromString(frame)) {
+    replies_.push_back({c.fd, encode_frame(error_response(kErrProtocol, "Protocol error: malformed message")), false, "protocol"});
+    c.close_after_flush = true;
+    return;
+  }
+  if (req.version() != kProtocolVersion) {
+    replies_.push_back({c.fd, encode_frame(error_response(kErrProtocol, "Protocol error: version " + std::to_string(req.version()) + " not supported (server speaks " + std::to_string(kProtocolVersion) + ")")), false, "protocol"});
+    c.close_after_flush = true;
+    return;
+  }
+  if (!c.authed) {
+    // TCP: the first request must carry a MUNGE credential.
+    uid_t uid;
+    gid_t gid;
+    std::string payload, error;
+    if (req.credential().empty() || !munge_check_credential(req.credential(), uid, gid, payload, error)) {
+      if (error.empty()) error = "a MUNGE credential is required on TCP connections";
+      log_line("authentication failed: " + error);
+      replies_.push_back({c.fd, encode_frame(error_response(kErrPermission, "Unauthorized Request (" + error + ")")), false, "auth"});
+      c.close_after_flush = true;
+      return;
+    }
+    c.authed = true;
+    c.uid = uid;
+    c.user = user_name(uid);
+    c.host = payload.empty() ? "*" : payload;
+  }
+  if (c.is_mom || starts_with(req.op(), "mom_")) {
+    mom_message(c, req);
+    return;
+  }
+  long before = store_.writes();
+  wire::Response resp = dispatch(c, req);
+  bool mutated = store_.writes() != before;
+  if (mutated) sched_wanted_ = true;
+  replies_.push_back({c.fd, encode_frame(resp), mutated, req.op()});
+}
+
+void Server::close_conn(int fd) {
+  auto it = conns_.find(fd);
+  if (it == conns_.end()) return;
+  if (it->second.is_mom) {
+    auto n = st_.nodes.find(it->second.node);
+    if (n != st_.nodes.end() && n->second.mom_fd == fd) {
+      n->second.mom_fd = -1;
+      log_line("node " + n->first + " is down (mom disconnected)");
+    }
+  }
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+  ::close(fd);
+  conns_.erase(it);
+}
+
+void Server::flush(Conn& c) {
+  while (!c.out.empty()) {
+    ssize_t w = ::write(c.fd, c.out.data(), c.out.size());
+    if (w < 0) {
+      if (errno == EAGAIN) {
+        epoll_event ev{};
+        ev.events = (c.close_after_flush ? 0u : uint32_t(EPOLLIN)) | EPOLLOUT;
+        ev.data.fd = c.fd;
+        if (epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev) != 0) epoll_ctl(epfd_, EPOLL_CTL_ADD, c.fd, &ev);
+        return;
+      }
+      if (errno == EINTR) continue;
+      close_conn(c.fd);
+      return;
+    }
+    c.out.erase(0, size_t(w));
+  }
+  if (c.close_after_flush) {
+    close_conn(c.fd);
+    return;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = c.fd;
+  epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
+}
+
+void Server::end_of_pass() {
+  if (sched_wanted_ && is_true(attr_or(st_.attrs, "scheduling", "True"))) schedule();
+  std::string error;
+  if (!store_.commit(error)) {
+    // Nothing of this pass is durable: reload the last committed state and tell every client
+    // whose request changed something that it did not happen.
+    log_line("database commit failed: " + error + "; changes of this pass discarded");
+    std::map<std::string, std::pair<int, Attrs>> live;
+    for (auto& [name, n] : st_.nodes) live[name] = {n.mom_fd, n.mom_status};
+    std::string load_error;
+    if (!store_.load(st_, load_error)) log_line("reload failed: " + load_error);
+    for (auto& [name, l] : live)
+      if (auto n = st_.nodes.find(name); n != st_.nodes.end()) {
+        n->second.mom_fd = l.first;
+        n->second.mom_status = l.second;
+      }
+    for (auto& r : replies_)
+      if (r.mutated)
+        r.frame = encode_frame(error_response(kErrSystem, "System error: cannot store the change (" + error + "); nothing was changed"));
+    mom_cmds_.clear();
+  }
+  for (auto& r : replies_) {
+    auto it = conns_.find(r.fd);
+    if (it == conns_.end()) continue;
+    it->second.out += r.frame;
+  }
+  for (auto& m : mom_cmds_) {
+    auto n = st_.nodes.find(m.node);
+    if (n == st_.nodes.end() || n->second.mom_fd < 0) continue;
+    auto it = conns_.find(n->second.mom_fd);
+    if (it != conns_.end()) it->second.out += m.frame;
+  }
+  replies_.clear();
+  mom_cmds_.clear();
+  std::vector<int> fds;
+  for (auto& [fd, c] : conns_)
+    if (!c.out.empty() || c.close_after_flush) fds.push_back(fd);
+  for (int fd : fds)
+    if (auto it = conns_.find(fd); it != conns_.end()) flush(it->second);
+}
+
+void Server::housekeeping() {
+  last_housekeeping_ = now_seconds();
+  long keep = 0;
+  parse_int(attr_or(st_.attrs, "keep_completed", "0"), keep);
+  std::vector<long> purge;
+  for (auto& [seq, j] : st_.jobs) {
+    if (j.state() != 'C') continue;
+    long done = 0;
+    parse_int(j.attr("comp_time"), done);
+    if (done + keep <= last_housekeeping_) purge.push_back(seq);
+  }
+  for (long seq : purge) {
+    store_.delete_job(seq);
+    st_.jobs.erase(seq);
+  }
+}
+
+void Server::send_to_mom(const std::string& node, const wire::MomCommand& cmd) {
+  mom_cmds_.push_back({node, encode_frame(cmd)});
+}
+
+wire::Response error_response(int code, const std::string& message) {
+  wire::Response r;
+  r.set_code(code);
+  r.set_error(message);
+  return r;
+}
+
+std::string attr_or(const Attrs& a, const std::string& name, const std::string& fallback) {
+  auto it = a.find(name);
+  return it == a.end() || it->second.empty() ? fallback : it->second;
+}
+
+bool is_true(const std::string& value) {
+  bool b = false;
+  return parse_bool(value, b) && b;
+}
+
+}  // namespace reprise::server

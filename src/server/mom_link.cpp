@@ -1,0 +1,123 @@
+// The server's side of the mom connection: registration, reconciliation, obits.
+#include "common/log.h"
+#include "common/text_util.h"
+#include "server/server.h"
+
+namespace reprise::server {
+
+static std::string first_node_of(const Job& job) {
+  return split(split(job.attr("exec_host"), '+')[0], '/')[0];
+}
+
+wire::Response Server::mom_register(Conn& c, const wire::Request& req) {
+  if (c.uid != 0) return error_response(kErrPermission, "Unauthorized Request (a mom must run as root)");
+  auto it = st_.nodes.find(req.node());
+  if (it == st_.nodes.end())
+    return error_response(kErrUnknownNode, "Unknown node " + req.node() + " (add it with qmgr -c 'create node " + req.node() + "')");
+  Node& node = it->second;
+  if (node.mom_fd >= 0 && node.mom_fd != c.fd) {
+    auto old = conns_.find(node.mom_fd);
+    if (old != conns_.end()) old->second.is_mom = false;  // superseded; its close must not mark the node down
+  }
+  c.is_mom = true;
+  c.node = node.name;
+  node.mom_fd = c.fd;
+  node.mom_status.clear();
+  for (const auto& [k, v] : req.status()) node.mom_status[k] = v;
+  log_line("node " + node.name + " is up (mom registered, " + std::to_string(req.jobs_size()) + " jobs reported)");
+
+  std::map<std::string, const wire::JobReport*> reported;
+  for (const auto& rep : req.jobs()) reported[rep.id()] = &rep;
+  // Jobs the server believes run there.
+  for (auto& [seq, job] : st_.jobs) {
+    if (job.state() != 'R' || first_node_of(job) != node.name) continue;
+    auto r = reported.find(job.id);
+    if (r == reported.end()) {
+      if (!job.attr("_deleting").empty()) complete(job, 271, "Job deleted");
+      else requeue(job, "Job requeued: its mom restarted without it");
+      continue;
+    }
+    if (r->second->finished()) {
+      job_finished(job, *r->second);
+    } else if (r->second->session_id() && job.attr("session_id") != std::to_string(r->second->session_id())) {
+      job.attrs["session_id"] = std::to_string(r->second->session_id());
+      save(job);
+    }
+  }
+  // Jobs the mom has that the server does not run there: finished ones are acknowledged
+  // below; running ones are stopped.
+  for (const auto& rep : req.jobs()) {
+    Job* job = find_job(rep.id());
+    bool ours = job && job->state() == 'R' && first_node_of(*job) == node.name;
+    if (!rep.finished() && !ours) {
+      wire::MomCommand kill;
+      kill.set_op("delete");
+      kill.set_id(rep.id());
+      kill.set_arg("0");
+      send_to_mom(node.name, kill);
+    }
+  }
+  wire::MomCommand ok;
+  ok.set_op("registered");
+  send_to_mom(node.name, ok);
+  for (const auto& rep : req.jobs())
+    if (rep.finished()) {
+      wire::MomCommand ack;
+      ack.set_op("ack_obit");
+      ack.set_id(rep.id());
+      send_to_mom(node.name, ack);
+    }
+  sched_wanted_ = true;
+  return {};
+}
+
+void Server::mom_message(Conn& c, const wire::Request& req) {
+  if (req.op() == "mom_register") {
+    wire::Response resp = mom_register(c, req);
+    if (resp.code() != 0) {
+      log_line("mom registration refused: " + resp.error());
+      replies_.push_back({c.fd, encode_frame(resp), false, "mom_register"});
+      c.close_after_flush = true;
+    }
+    return;
+  }
+  if (!c.is_mom) {
+    replies_.push_back({c.fd, encode_frame(error_response(kErrPermission, "Unauthorized Request (mom not registered)")), false, "mom"});
+    c.close_after_flush = true;
+    return;
+  }
+  if (req.op() == "mom_status") {
+    Node& node = st_.nodes[c.node];
+    for (const auto& [k, v] : req.status()) node.mom_status[k] = v;
+    return;
+  }
+  for (const auto& rep : req.jobs()) {
+    Job* job = find_job(rep.id());
+    bool ours = job && job->state() == 'R' && first_node_of(*job) == c.node;
+    if (req.op() == "mom_started") {
+      if (ours && rep.session_id()) {
+        job->attrs["session_id"] = std::to_string(rep.session_id());
+        save(*job);
+      }
+    } else if (req.op() == "mom_obit") {
+      if (ours) job_finished(*job, rep);
+      wire::MomCommand ack;
+      ack.set_op("ack_obit");
+      ack.set_id(rep.id());
+      send_to_mom(c.node, ack);
+    }
+  }
+}
+
+void Server::job_finished(Job& job, const wire::JobReport& rep) {
+  for (const auto& [k, v] : rep.attrs()) job.attrs[k] = v;
+  if (!job.attr("_rerun").empty()) {
+    requeue(job, "Job rerun");
+    return;
+  }
+  std::string comment = job.attr("_deleting").empty() ? "" : "Job deleted";
+  if (rep.attrs().count("comment")) comment = rep.attrs().at("comment");
+  complete(job, rep.exit_status(), comment);
+}
+
+}  // namespace reprise::server

@@ -1,0 +1,408 @@
+// Client requests: submit, status, and per-job operations, with their permission checks.
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/job_env.h"
+#include "common/resources.h"
+#include "common/text_util.h"
+#include "server/server.h"
+
+namespace reprise::server {
+
+namespace {
+
+bool host_matches(const std::string& pattern, const std::string& host) {
+  if (pattern == "*" || pattern == host) return true;
+  if (starts_with(pattern, "*.")) return host.size() > pattern.size() - 1 &&
+                                         host.compare(host.size() - (pattern.size() - 1), std::string::npos, pattern.substr(1)) == 0;
+  return false;
+}
+
+bool in_acl(const std::string& list, const std::string& user, const std::string& host) {
+  for (const std::string& entry : split(list, ',')) {
+    std::string e = trim(entry);
+    auto at = e.find('@');
+    std::string u = e.substr(0, at);
+    std::string h = at == std::string::npos ? "*" : e.substr(at + 1);
+    if (u == user && host_matches(h, host)) return true;
+  }
+  return false;
+}
+
+// Attributes a submitter may set; plus every Resource_List.* (validated separately).
+const std::set<std::string>& settable_job_attrs() {
+  static const std::set<std::string> names = {
+      "Job_Name", "Output_Path", "Error_Path", "Join_Path", "Variable_List", "Hold_Types",
+      "init_work_dir", "depend", "Checkpoint", "Priority", "Rerunable", "Keep_Files",
+      "Mail_Points", "Mail_Users", "Shell_Path_List", "queue", "submit_args", "submit_host",
+      "Account_Name", "checkpoint_dir", "checkpoint_name", "Execution_Time", "fault_tolerant"};
+  return names;
+}
+
+bool valid_hold_types(const std::string& t) {
+  return !t.empty() && t.find_first_not_of("uosn") == std::string::npos;
+}
+
+// Hold type letters need: u owner, o operator, s manager.
+bool may_hold(const Who& w, const std::string& types, bool owner) {
+  for (char c : types) {
+    if (c == 'u' && !(owner || w.operator_)) return false;
+    if (c == 'o' && !w.operator_) return false;
+    if (c == 's' && !w.manager) return false;
+  }
+  return true;
+}
+
+int signal_number(const std::string& text) {
+  long n;
+  if (parse_int(text, n)) return n > 0 && n < 65 ? int(n) : -1;
+  std::string name = starts_with(text, "SIG") ? text.substr(3) : text;
+  static const std::map<std::string, int> names = {
+      {"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"KILL", SIGKILL}, {"TERM", SIGTERM},
+      {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"STOP", SIGSTOP}, {"CONT", SIGCONT},
+      {"ALRM", SIGALRM}, {"ABRT", SIGABRT}, {"TSTP", SIGTSTP}, {"XCPU", SIGXCPU}};
+  auto it = names.find(name);
+  return it == names.end() ? -1 : it->second;
+}
+
+}  // namespace
+
+Who Server::who(const Conn& c) const {
+  Who w;
+  w.user = c.user;
+  w.host = c.host;
+  w.uid = c.uid;
+  w.manager = c.uid == 0 || in_acl(attr_or(st_.attrs, "managers", ""), w.user, w.host);
+  w.operator_ = w.manager || in_acl(attr_or(st_.attrs, "operators", ""), w.user, w.host);
+  return w;
+}
+
+wire::Response Server::dispatch(Conn& c, const wire::Request& req) {
+  Who w = who(c);
+  const std::string& op = req.op();
+  if (op == "submit") return submit(w, req);
+  if (op == "status_job") return status_jobs(w, req);
+  if (op == "status_queue") return status_queues(req);
+  if (op == "status_server") return status_server();
+  if (op == "status_node") return status_nodes(req);
+  if (op == "node_state") return node_state(w, req);
+  if (op == "manage") return manage(w, req);
+  if (op == "delete" || op == "hold" || op == "release" || op == "rerun" || op == "run" ||
+      op == "signal" || op == "alter")
+    return job_op(w, req);
+  return error_response(kErrBadRequest, "Invalid request: unknown operation '" + op + "'");
+}
+
+wire::Response Server::submit(const Who& w, const wire::Request& req) {
+  Job job;
+  for (const auto& [name, value] : req.attrs()) {
+    if (starts_with(name, "Resource_List.")) {
+      std::string error;
+      if (!validate_resource(name.substr(14), value, error)) return error_response(kErrBadAttrValue, error);
+    } else if (!settable_job_attrs().count(name)) {
+      return error_response(kErrBadAttrValue, "Unknown attribute " + name);
+    }
+    job.attrs[name] = value;
+  }
+  if (req.script().size() > 8u << 20) return error_response(kErrBadAttrValue, "job script larger than 8 MiB");
+  if (w.uid == 0 && !in_acl(attr_or(st_.attrs, "acl_roots", ""), "root", w.host) &&
+      !in_acl(attr_or(st_.attrs, "acl_roots", ""), "root", "*"))
+    return error_response(kErrPermission, "Bad UID for job execution (root may not run jobs; see acl_roots)");
+  std::string qname = attr_or(job.attrs, "queue", attr_or(st_.attrs, "default_queue", "batch"));
+  auto q = st_.queues.find(qname);
+  if (q == st_.queues.end()) return error_response(kErrUnknownQueue, "Unknown queue " + qname);
+  if (!is_true(attr_or(q->second.attrs, "enabled", "False")))
+    return error_response(kErrQueueDisabled, "Queue is not enabled: " + qname);
+  for (const auto& [name, value] : q->second.attrs) {
+    if (starts_with(name, "resources_default.")) {
+      std::string r = "Resource_List." + name.substr(18);
+      if (!job.attrs.count(r)) job.attrs[r] = value;
+    }
+  }
+  long limit, want;
+  if (parse_duration(attr_or(q->second.attrs, "resources_max.walltime", ""), limit) &&
+      parse_duration(job.attr("Resource_List.walltime"), want) && want > limit)
+    return error_response(kErrBadAttrValue, "Job exceeds queue resource limits (walltime > " + format_duration(limit) + ")");
+  if (job.attrs.count("Hold_Types") && !valid_hold_types(job.attrs["Hold_Types"]))
+    return error_response(kErrBadAttrValue, "Illegal attribute or resource value for Hold_Types");
+  // Dependencies: every referenced job must exist; ids are stored in full.
+  if (!job.attr("depend").empty()) {
+    std::vector<std::string> normalised;
+    for (const std::string& item : split(job.attr("depend"), ',')) {
+      auto parts = split(item, ':');
+      static const std::set<std::string> types = {"after", "afterok", "afternotok", "afterany"};
+      if (parts.size() < 2 || !types.count(parts[0]))
+        return error_response(kErrBadAttrValue, "Illegal attribute or resource value for depend (" + item + ")");
+      std::string out = parts[0];
+      for (size_t i = 1; i < parts.size(); ++i) {
+        Job* parent = find_job(parts[i]);
+        if (!parent) return error_response(kErrUnknownJob, "Unknown Job Id " + parts[i] + " (in depend)");
+        out += ":" + parent->id;
+      }
+      normalised.push_back(out);
+    }
+    job.attrs["depend"] = join(normalised, ",");
+  }
+  std::string group;
+  {
+    passwd pw{}, *res = nullptr;
+    char buf[4096];
+    if (getpwnam_r(w.user.c_str(), &pw, buf, sizeof buf, &res) == 0 && res) {
+      struct group grp{}, *gres = nullptr;
+      char gbuf[4096];
+      if (getgrgid_r(pw.pw_gid, &grp, gbuf, sizeof gbuf, &gres) == 0 && gres) group = grp.gr_name;
+    }
+  }
+  long now = now_seconds();
+  job.seq = st_.next_seq++;
+  job.id = std::to_string(job.seq) + "." + st_.name;
+  std::string submit_host = attr_or(job.attrs, "submit_host", w.host);
+  std::string workdir;
+  for (const auto& [k, v] : decode_variable_list(job.attr("Variable_List")))
+    if (k == "PBS_O_WORKDIR") workdir = v;
+  if (workdir.empty()) workdir = "/";
+  std::string name = attr_or(job.attrs, "Job_Name", "STDIN");
+  job.attrs["Job_Name"] = name;
+  if (job.attr("Output_Path").empty())
+    job.attrs["Output_Path"] = submit_host + ":" + workdir + "/" + name + ".o" + std::to_string(job.seq);
+  if (job.attr("Error_Path").empty())
+    job.attrs["Error_Path"] = submit_host + ":" + workdir + "/" + name + ".e" + std::to_string(job.seq);
+  job.attrs["queue"] = qname;
+  job.attrs["server"] = st_.name;
+  job.attrs["Job_Owner"] = w.user + "@" + submit_host;
+  job.attrs["euser"] = w.user;
+  job.attrs["egroup"] = group;
+  job.attrs["submit_host"] = submit_host;
+  job.attrs["queue_type"] = "E";
+  for (const char* t : {"ctime", "mtime", "qtime", "etime"}) job.attrs[t] = std::to_string(now);
+  for (auto [k, v] : std::map<std::string, std::string>{{"Checkpoint", "u"}, {"Rerunable", "True"},
+                                                        {"Keep_Files", "n"}, {"Priority", "0"},
+                                                        {"Hold_Types", "n"}, {"Join_Path", "n"},
+                                                        {"Mail_Points", "a"}, {"fault_tolerant", "False"}})
+    if (job.attr(k).empty()) job.attrs[k] = v;
+  job.script = req.script();
+  bool failed = false;
+  bool deps_ok = dependencies_met(job, failed);
+  if (failed) return error_response(kErrBadAttrValue, "dependency can never be satisfied: " + job.attr("depend"));
+  job.attrs["job_state"] = "Q";
+  if (job.attr("Hold_Types") != "n" || !deps_ok) job.attrs["job_state"] = "H";
+  if (!deps_ok) job.attrs["_depend_wait"] = "1";
+  st_.jobs[job.seq] = job;
+  Job& stored = st_.jobs[job.seq];
+  set_state(stored, stored.state());
+  save(stored);
+  store_.save_server(st_);
+  wire::Response r;
+  r.set_text(job.id);
+  return r;
+}
+
+static void add_job_object(wire::Response& r, const Job& job) {
+  wire::Object* o = r.add_objects();
+  o->set_name(job.id);
+  for (const auto& [k, v] : job.attrs)
+    if (!starts_with(k, "_")) (*o->mutable_attrs())[k] = v;
+}
+
+wire::Response Server::status_jobs(const Who& w, const wire::Request& req) {
+  wire::Response r;
+  bool see_all = w.operator_ || is_true(attr_or(st_.attrs, "query_other_jobs", "False"));
+  if (req.ids_size() == 0) {
+    for (const auto& [seq, job] : st_.jobs) {
+      if (!req.arg().empty() && job.attr("queue") != req.arg()) continue;  // qstat QUEUE
+      if (see_all || job.attr("euser") == w.user) add_job_object(r, job);
+    }
+    return r;
+  }
+  for (const std::string& id : req.ids()) {
+    Job* job = find_job(id);
+    if (!job) return error_response(kErrUnknownJob, "Unknown Job Id " + id);
+    if (!see_all && job->attr("euser") != w.user)
+      return error_response(kErrPermission, "Unauthorized Request  " + job->id);
+    add_job_object(r, *job);
+  }
+  return r;
+}
+
+wire::Response Server::job_op(const Who& w, const wire::Request& req) {
+  if (req.ids_size() != 1) return error_response(kErrBadRequest, "Invalid request: one job id per request");
+  Job* job = find_job(req.ids(0));
+  if (!job) return error_response(kErrUnknownJob, "Unknown Job Id " + req.ids(0));
+  bool owner = job->attr("euser") == w.user;
+  const std::string& op = req.op();
+  char st = job->state();
+  auto denied = [&] { return error_response(kErrPermission, "Unauthorized Request  " + job->id); };
+  auto bad_state = [&](const std::string& why) {
+    return error_response(kErrBadState, "Request invalid for state of job " + job->id + " (" + why + ")");
+  };
+  if ((op == "run" || op == "rerun") && !w.operator_) return denied();
+  if (!owner && !w.operator_) return denied();
+  job->attrs["mtime"] = std::to_string(now_seconds());
+
+  if (op == "delete") {
+    if (st == 'C') return bad_state("job has completed");
+    if (st == 'R' || st == 'E') {
+      std::string node = split(split(job->attr("exec_host"), '+')[0], '/')[0];
+      auto n = st_.nodes.find(node);
+      if (n == st_.nodes.end() || n->second.mom_fd < 0) {
+        complete(*job, 271, "Job deleted while its node was down");
+        return {};
+      }
+      job->attrs["_deleting"] = "1";
+      save(*job);
+      wire::MomCommand cmd;
+      cmd.set_op("delete");
+      cmd.set_id(job->id);
+      cmd.set_arg(attr_or(st_.attrs, "kill_delay", "2"));
+      send_to_mom(node, cmd);
+      return {};
+    }
+    complete(*job, 271, "Job deleted by " + w.user);
+    return {};
+  }
+  if (op == "hold" || op == "release") {
+    std::string types = req.arg().empty() ? "u" : req.arg();
+    if (!valid_hold_types(types) || types.find('n') != std::string::npos)
+      return error_response(kErrBadAttrValue, "Illegal attribute or resource value for Hold_Types (" + types + ")");
+    if (!may_hold(w, types, owner)) return denied();
+    if (st == 'C' || st == 'E') return bad_state("job has completed");
+    std::string have = job->attr("Hold_Types") == "n" ? "" : job->attr("Hold_Types");
+    if (op == "hold") {
+      if (st == 'R') return bad_state("job is running and cannot be checkpointed");
+      for (char c : types)
+        if (have.find(c) == std::string::npos) have += c;
+      job->attrs["Hold_Types"] = have;
+      set_state(*job, 'H');
+    } else {
+      std::string left;
+      for (char c : have)
+        if (types.find(c) == std::string::npos) left += c;
+      job->attrs["Hold_Types"] = left.empty() ? "n" : left;
+      if (left.empty() && st == 'H' && job->attr("_depend_wait").empty()) set_state(*job, 'Q');
+    }
+    save(*job);
+    return {};
+  }
+  if (op == "rerun") {
+    if (!is_true(job->attr("Rerunable"))) return bad_state("job is not rerunable");
+    if (st == 'R') {
+      std::string node = split(split(job->attr("exec_host"), '+')[0], '/')[0];
+      auto n = st_.nodes.find(node);
+      if (n == st_.nodes.end() || n->second.mom_fd < 0) {
+        requeue(*job, "Job rerun while its node was down");
+        return {};
+      }
+      job->attrs["_rerun"] = "1";
+      save(*job);
+      wire::MomCommand cmd;
+      cmd.set_op("delete");
+      cmd.set_id(job->id);
+      cmd.set_arg(attr_or(st_.attrs, "kill_delay", "2"));
+      send_to_mom(node, cmd);
+      return {};
+    }
+    if (st == 'C') {
+      requeue(*job, "Job rerun by " + w.user);
+      return {};
+    }
+    return bad_state("job is not running");
+  }
+  if (op == "run") {
+    if (st != 'Q') return bad_state("job is not queued");
+    std::string why;
+    if (!try_start(*job, req.arg(), why))
+      return error_response(kErrNoResources, "Resource temporarily unavailable (" + why + ")");
+    return {};
+  }
+  if (op == "signal") {
+    if (st != 'R') return bad_state("job is not running");
+    int sig = signal_number(req.arg());
+    if (sig < 0) return error_response(kErrBadAttrValue, "Unknown signal " + req.arg());
+    wire::MomCommand cmd;
+    cmd.set_op("signal");
+    cmd.set_id(job->id);
+    cmd.set_arg(std::to_string(sig));
+    send_to_mom(split(split(job->attr("exec_host"), '+')[0], '/')[0], cmd);
+    return {};
+  }
+  return alter(w, *job, req);
+}
+
+wire::Response Server::alter(const Who& w, Job& job, const wire::Request& req) {
+  static const std::set<std::string> alterable = {
+      "Job_Name", "Output_Path", "Error_Path", "Join_Path", "Variable_List", "Priority",
+      "Checkpoint", "checkpoint_name", "checkpoint_dir", "Rerunable", "Keep_Files",
+      "Mail_Points", "Mail_Users", "Account_Name", "Hold_Types", "Execution_Time"};
+  char st = job.state();
+  Attrs updates;
+  for (const auto& [name, value] : req.attrs()) {
+    if (starts_with(name, "Resource_List.")) {
+      std::string error;
+      if (!validate_resource(name.substr(14), value, error)) return error_response(kErrBadAttrValue, error);
+      if (st == 'R' && !w.manager)
+        return error_response(kErrBadState, "Request invalid for state of job " + job.id + " (only managers may change resources of a running job)");
+    } else if (!alterable.count(name)) {
+      return error_response(kErrBadAttrValue, "Cannot alter attribute " + name);
+    } else if (name == "Hold_Types") {
+      if (!valid_hold_types(value) || !may_hold(w, value, true))
+        return error_response(kErrPermission, "Unauthorized Request  " + job.id + " (Hold_Types " + value + ")");
+    } else if (st == 'R' && name != "checkpoint_name" && name != "Priority") {
+      return error_response(kErrBadState, "Request invalid for state of job " + job.id + " (job is running)");
+    }
+    updates[name] = value;
+  }
+  if (st == 'C') return error_response(kErrBadState, "Request invalid for state of job " + job.id + " (job has completed)");
+  for (const auto& [k, v] : updates) job.attrs[k] = v;
+  if (updates.count("Hold_Types") && updates["Hold_Types"] != "n" && st == 'Q') set_state(job, 'H');
+  save(job);
+  return {};
+}
+
+wire::Response Server::status_queues(const wire::Request& req) {
+  wire::Response r;
+  for (const auto& [name, q] : st_.queues) {
+    if (req.ids_size() && std::find(req.ids().begin(), req.ids().end(), name) == req.ids().end()) continue;
+    std::map<char, int> count;
+    int total = 0;
+    for (const auto& [seq, j] : st_.jobs)
+      if (j.attr("queue") == name) {
+        ++count[j.state()];
+        ++total;
+      }
+    wire::Object* o = r.add_objects();
+    o->set_name(name);
+    for (const auto& [k, v] : q.attrs) (*o->mutable_attrs())[k] = v;
+    (*o->mutable_attrs())["total_jobs"] = std::to_string(total);
+    (*o->mutable_attrs())["state_count"] =
+        "Transit:0 Queued:" + std::to_string(count['Q']) + " Held:" + std::to_string(count['H']) +
+        " Waiting:" + std::to_string(count['W']) + " Running:" + std::to_string(count['R']) +
+        " Exiting:" + std::to_string(count['E']) + " Complete:" + std::to_string(count['C']);
+  }
+  for (const std::string& id : req.ids())
+    if (!st_.queues.count(id)) return error_response(kErrUnknownQueue, "Unknown queue " + id);
+  return r;
+}
+
+wire::Response Server::status_server() {
+  wire::Response r;
+  std::map<char, int> count;
+  for (const auto& [seq, j] : st_.jobs) ++count[j.state()];
+  wire::Object* o = r.add_objects();
+  o->set_name(st_.name);
+  for (const auto& [k, v] : st_.attrs) (*o->mutable_attrs())[k] = v;
+  auto& a = *o->mutable_attrs();
+  a["server_state"] = "Active";
+  a["total_jobs"] = std::to_string(st_.jobs.size());
+  a["state_count"] = "Transit:0 Queued:" + std::to_string(count['Q']) + " Held:" + std::to_string(count['H']) +
+                     " Waiting:" + std::to_string(count['W']) + " Running:" + std::to_string(count['R']) +
+                     " Exiting:" + std::to_string(count['E']) + " Complete:" + std::to_string(count['C']);
+  a["next_job_number"] = std::to_string(st_.next_seq);
+  a["pbs_version"] = "reprise-0.1";
+  return r;
+}
+
+}  // namespace reprise::server

@@ -1,0 +1,308 @@
+// Job lifecycle (state changes, completion, dependencies) and the FIFO scheduler.
+#include <algorithm>
+
+#include "common/log.h"
+#include "common/resources.h"
+#include "common/text_util.h"
+#include "server/server.h"
+
+namespace reprise::server {
+
+namespace {
+
+std::string first_node(const Job& job) {
+  return split(split(job.attr("exec_host"), '+')[0], '/')[0];
+}
+
+using Usage = SlotUsage;
+
+int node_np(const Node& n) {
+  long np = 1;
+  parse_int(attr_or(n.attrs, "np", "1"), np);
+  return int(std::max(1L, np));
+}
+
+Usage compute_usage(const ServerState& st) {
+  Usage u;
+  for (const auto& [name, n] : st.nodes) u[name].assign(size_t(node_np(n)), "");
+  for (const auto& [seq, j] : st.jobs) {
+    char s = j.state();
+    if (s != 'R' && s != 'E') continue;
+    for (const std::string& slot : split(j.attr("exec_host"), '+')) {
+      auto parts = split(slot, '/');
+      long idx;
+      if (parts.size() != 2 || !parse_int(parts[1], idx)) continue;
+      auto it = u.find(parts[0]);
+      if (it != u.end() && idx >= 0 && size_t(idx) < it->second.size()) it->second[size_t(idx)] = j.id;
+    }
+  }
+  return u;
+}
+
+int free_slots(const std::vector<std::string>& slots) {
+  return int(std::count(slots.begin(), slots.end(), std::string()));
+}
+
+uint64_t job_mem(const Job& j) {
+  uint64_t b = 0;
+  parse_size(j.attr("Resource_List.mem"), b);
+  return b;
+}
+
+}  // namespace
+
+Job* Server::find_job(const std::string& id) {
+  size_t digits = id.find_first_not_of("0123456789");
+  if (digits == 0) return nullptr;
+  std::string num = id.substr(0, digits);
+  if (num.size() > 15) return nullptr;
+  if (digits != std::string::npos) {
+    // "SEQ.SUFFIX": the suffix must name this server (short or long host name).
+    std::string suffix = id.substr(digits);
+    if (suffix[0] != '.') return nullptr;
+    suffix = suffix.substr(1);
+    if (!(starts_with(st_.name, suffix) || starts_with(suffix, st_.name))) return nullptr;
+  }
+  auto it = st_.jobs.find(std::stol(num));
+  return it == st_.jobs.end() ? nullptr : &it->second;
+}
+
+void Server::set_state(Job& job, char state) {
+  job.attrs["job_state"] = std::string(1, state);
+  if (state == 'Q') st_.queued.insert(job.seq);
+  else st_.queued.erase(job.seq);
+}
+
+void Server::save(Job& job) { store_.save_job(job); }
+
+void Server::complete(Job& job, int exit_status, const std::string& comment) {
+  set_state(job, 'C');
+  job.attrs["exit_status"] = std::to_string(exit_status);
+  job.attrs["comp_time"] = std::to_string(now_seconds());
+  if (!comment.empty()) job.attrs["comment"] = comment;
+  job.attrs.erase("_deleting");
+  job.attrs.erase("_rerun");
+  save(job);
+  release_dependents(job);
+  sched_wanted_ = true;
+}
+
+void Server::requeue(Job& job, const std::string& comment) {
+  job.attrs.erase("exec_host");
+  job.attrs.erase("session_id");
+  job.attrs.erase("exit_status");
+  job.attrs.erase("comp_time");
+  job.attrs.erase("_rerun");
+  job.attrs.erase("_deleting");
+  job.attrs["comment"] = comment;
+  job.attrs["qtime"] = std::to_string(now_seconds());
+  set_state(job, job.attr("Hold_Types") != "n" && !job.attr("Hold_Types").empty() ? 'H' : 'Q');
+  save(job);
+  sched_wanted_ = true;
+}
+
+bool Server::dependencies_met(const Job& job, bool& failed) {
+  failed = false;
+  bool met = true;
+  for (const std::string& item : split(job.attr("depend"), ',')) {
+    auto parts = split(item, ':');
+    if (parts.size() < 2) continue;
+    for (size_t i = 1; i < parts.size(); ++i) {
+      Job* parent = find_job(parts[i]);
+      if (!parent) continue;  // purged long ago: it was satisfied when it completed
+      char ps = parent->state();
+      long code = 0;
+      parse_int(parent->attr("exit_status"), code);
+      if (parts[0] == "after") {
+        if (ps == 'Q' || ps == 'H' || ps == 'W') met = false;
+      } else if (ps != 'C') {
+        met = false;
+      } else if ((parts[0] == "afterok" && code != 0) || (parts[0] == "afternotok" && code == 0)) {
+        failed = true;
+      }
+    }
+  }
+  return met && !failed;
+}
+
+void Server::release_dependents(const Job& parent) {
+  std::vector<long> waiting;
+  for (auto& [seq, j] : st_.jobs)
+    if (!j.attr("_depend_wait").empty() && j.attr("depend").find(parent.id) != std::string::npos)
+      waiting.push_back(seq);
+  for (long seq : waiting) {
+    Job& j = st_.jobs[seq];
+    bool failed = false;
+    if (dependencies_met(j, failed)) {
+      j.attrs.erase("_depend_wait");
+      if (j.attr("Hold_Types") == "n") set_state(j, 'Q');
+      save(j);
+    } else if (failed) {
+      j.attrs.erase("_depend_wait");
+      complete(j, 271, "Job deleted: dependency " + j.attr("depend") + " can never be satisfied");
+    }
+  }
+}
+
+bool Server::try_start(Job& job, const std::string& forced_host, std::string& why) {
+  auto q = st_.queues.find(job.attr("queue"));
+  if (forced_host.empty() && (q == st_.queues.end() || !is_true(attr_or(q->second.attrs, "started", "False")))) {
+    why = "queue is not started";
+    return false;
+  }
+  std::vector<NodeSpecPart> parts;
+  std::string spec = attr_or(job.attrs, "Resource_List.nodes", "1");
+  if (!parse_node_spec(spec, parts, why)) return false;
+  if (!forced_host.empty() && !st_.nodes.count(forced_host)) {
+    why = "Unknown node " + forced_host;
+    return false;
+  }
+  Usage local;
+  if (!sched_usage_) local = compute_usage(st_);
+  Usage& usage = sched_usage_ ? *sched_usage_ : local;
+  uint64_t mem = job_mem(job);
+  int total_nodes = 0;
+  for (auto& p : parts) total_nodes += p.count;
+  uint64_t mem_per_node = total_nodes ? mem / uint64_t(total_nodes) : mem;
+  std::map<std::string, uint64_t> mem_used;
+  if (mem_per_node) {
+    for (const auto& [seq, j] : st_.jobs)
+      if (j.state() == 'R') mem_used[first_node(j)] += job_mem(j);
+  }
+  auto usable = [&](const std::string& name, int ppn) {
+    const Node& n = st_.nodes.at(name);
+    if (n.mom_fd < 0 || attr_or(n.attrs, "state", "") == "offline") return false;
+    if (free_slots(usage[name]) < ppn) return false;
+    if (mem_per_node) {
+      uint64_t phys = 0;
+      if (parse_size(attr_or(n.mom_status, "physmem", ""), phys) && phys &&
+          mem_used[name] + mem_per_node > phys)
+        return false;
+    }
+    return true;
+  };
+  std::vector<std::pair<std::string, int>> chosen;  // node, ppn
+  std::set<std::string> taken;
+  for (const auto& p : parts) {
+    for (int k = 0; k < p.count; ++k) {
+      std::string pick;
+      if (!forced_host.empty()) {
+        if (!taken.count(forced_host) && usable(forced_host, p.ppn)) pick = forced_host;
+      } else if (!p.host.empty()) {
+        if (st_.nodes.count(p.host) && !taken.count(p.host) && usable(p.host, p.ppn)) pick = p.host;
+      } else {
+        for (const auto& [name, n] : st_.nodes)
+          if (!taken.count(name) && usable(name, p.ppn)) {
+            pick = name;
+            break;
+          }
+      }
+      if (pick.empty()) {
+        why = "not enough free nodes for nodes=" + spec;
+        return false;
+      }
+      taken.insert(pick);
+      chosen.emplace_back(pick, p.ppn);
+    }
+  }
+  std::vector<std::string> slots;
+  for (const auto& [name, ppn] : chosen) {
+    auto& s = usage[name];
+    int need = ppn;
+    for (size_t i = 0; i < s.size() && need > 0; ++i)
+      if (s[i].empty()) {
+        s[i] = job.id;
+        slots.push_back(name + "/" + std::to_string(i));
+        --need;
+      }
+  }
+  long now = now_seconds();
+  job.attrs["exec_host"] = join(slots, "+");
+  job.attrs["start_time"] = std::to_string(now);
+  job.attrs["mtime"] = std::to_string(now);
+  long count = 0;
+  parse_int(job.attr("start_count"), count);
+  job.attrs["start_count"] = std::to_string(count + 1);
+  job.attrs["Resource_List.nodect"] = std::to_string(chosen.size());
+  job.attrs.erase("comment");
+  set_state(job, 'R');
+  save(job);
+  wire::MomCommand cmd;
+  cmd.set_op("run");
+  cmd.set_id(job.id);
+  for (const auto& [k, v] : job.attrs)
+    if (!starts_with(k, "_")) (*cmd.mutable_attrs())[k] = v;
+  (*cmd.mutable_attrs())["server_name"] = st_.name;
+  cmd.set_script(job.script);
+  send_to_mom(chosen[0].first, cmd);
+  release_dependents(job);  // "after" dependencies wait for the start only
+  return true;
+}
+
+void Server::schedule() {
+  sched_wanted_ = false;
+  Usage usage = compute_usage(st_);
+  auto count_free = [&] {
+    int total = 0;
+    for (const auto& [name, n] : st_.nodes)
+      if (n.mom_fd >= 0 && attr_or(n.attrs, "state", "") != "offline") total += free_slots(usage[name]);
+    return total;
+  };
+  if (count_free() == 0) return;
+  sched_usage_ = &usage;  // try_start places into this shared picture of the nodes
+  std::vector<long> order(st_.queued.begin(), st_.queued.end());
+  for (long seq : order) {
+    auto it = st_.jobs.find(seq);
+    if (it == st_.jobs.end() || it->second.state() != 'Q') continue;
+    std::string why;
+    if (try_start(it->second, "", why) && count_free() == 0) break;
+  }
+  sched_usage_ = nullptr;
+}
+
+wire::Response Server::status_nodes(const wire::Request& req) {
+  wire::Response r;
+  Usage usage = compute_usage(st_);
+  for (const std::string& id : req.ids())
+    if (!st_.nodes.count(id)) return error_response(kErrUnknownNode, "Unknown node " + id);
+  for (const auto& [name, n] : st_.nodes) {
+    if (req.ids_size() && std::find(req.ids().begin(), req.ids().end(), name) == req.ids().end()) continue;
+    wire::Object* o = r.add_objects();
+    o->set_name(name);
+    auto& a = *o->mutable_attrs();
+    for (const auto& [k, v] : n.attrs) a[k] = v;
+    std::vector<std::string> states;
+    if (n.mom_fd < 0) states.push_back("down");
+    if (attr_or(n.attrs, "state", "") == "offline") states.push_back("offline");
+    const auto& slots = usage[name];
+    if (states.empty()) states.push_back(free_slots(slots) == 0 ? "job-exclusive" : "free");
+    a["state"] = join(states, ",");
+    a["np"] = std::to_string(node_np(n));
+    a["ntype"] = "cluster";
+    std::vector<std::string> jobs;
+    for (size_t i = 0; i < slots.size(); ++i)
+      if (!slots[i].empty()) jobs.push_back(std::to_string(i) + "/" + slots[i]);
+    if (!jobs.empty()) a["jobs"] = join(jobs, ",");
+    std::vector<std::string> status;
+    for (const auto& [k, v] : n.mom_status) status.push_back(k + "=" + v);
+    if (!status.empty()) a["status"] = join(status, ",");
+  }
+  return r;
+}
+
+wire::Response Server::node_state(const Who& w, const wire::Request& req) {
+  if (!w.operator_) return error_response(kErrPermission, "Unauthorized Request (operator or manager privilege needed)");
+  for (const std::string& id : req.ids())
+    if (!st_.nodes.count(id)) return error_response(kErrUnknownNode, "Unknown node " + id);
+  for (const std::string& id : req.ids()) {
+    Node& n = st_.nodes[id];
+    if (req.arg() == "offline") n.attrs["state"] = "offline";
+    else n.attrs.erase("state");
+    if (req.attrs().count("note")) n.attrs["note"] = req.attrs().at("note");
+    store_.save_node(n);
+  }
+  sched_wanted_ = true;
+  return {};
+}
+
+}  // namespace reprise::server

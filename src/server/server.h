@@ -1,0 +1,144 @@
+// pbs_server: one epoll loop owning all state. Requests mutate memory and the open SQLite
+// transaction; at the end of each loop pass the transaction commits and only then are the
+// replies (and commands to moms) of that pass sent.
+#pragma once
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/wire.h"
+#include "reprise.pb.h"
+#include "server/state.h"
+#include "server/store.h"
+
+namespace reprise::server {
+
+// Which job holds each slot of each node (node name -> one entry per slot, "" when free).
+using SlotUsage = std::map<std::string, std::vector<std::string>>;
+
+struct Conn {
+  int fd = -1;
+  bool local = false;    // Unix socket (identity from SO_PEERCRED)
+  bool authed = false;   // identity known
+  bool is_mom = false;
+  uid_t uid = 0;
+  std::string user;      // name of uid
+  std::string host;      // client host for managers/operators matching
+  std::string node;      // for moms
+  FrameReader reader;
+  std::string out;       // bytes ready to send (committed replies only)
+  bool close_after_flush = false;
+};
+
+// Identity of the requester as the permission checks see it.
+struct Who {
+  std::string user, host;
+  uid_t uid = 0;
+  bool manager = false, operator_ = false;
+};
+
+struct Options {
+  std::string home;
+  int port = 15001;
+  std::string listen_addr;  // empty: all interfaces
+  bool create = false;
+  bool foreground = true;
+};
+
+class Server {
+ public:
+  explicit Server(Options opts) : opts_(std::move(opts)) {}
+  int run();
+
+  // Public for the request handlers (split across files by topic).
+  ServerState st_;
+  Store store_;
+
+ private:
+  friend class Handlers;
+  bool setup(std::string& error);
+  bool create_home(std::string& error);
+  void loop();
+  void accept_on(int listen_fd, bool local);
+  void read_from(Conn& c);
+  void handle_frame(Conn& c, const std::string& frame);
+  void close_conn(int fd);
+  void end_of_pass();
+  void flush(Conn& c);
+  void housekeeping();
+
+  // Requests.
+  wire::Response dispatch(Conn& c, const wire::Request& req);
+  Who who(const Conn& c) const;
+  wire::Response submit(const Who& w, const wire::Request& req);
+  wire::Response status_jobs(const Who& w, const wire::Request& req);
+  wire::Response job_op(const Who& w, const wire::Request& req);
+  wire::Response status_queues(const wire::Request& req);
+  wire::Response status_server();
+  wire::Response status_nodes(const wire::Request& req);
+  wire::Response node_state(const Who& w, const wire::Request& req);
+  wire::Response manage(const Who& w, const wire::Request& req);
+  wire::Response alter(const Who& w, Job& job, const wire::Request& req);
+
+  // Moms.
+  wire::Response mom_register(Conn& c, const wire::Request& req);
+  void mom_message(Conn& c, const wire::Request& req);
+  void job_finished(Job& job, const wire::JobReport& rep);
+  void send_to_mom(const std::string& node, const wire::MomCommand& cmd);
+
+  // Jobs and scheduling.
+  Job* find_job(const std::string& id);
+  void set_state(Job& job, char state);
+  void save(Job& job);
+  void schedule();
+  bool try_start(Job& job, const std::string& forced_host, std::string& why);
+  void release_dependents(const Job& parent);
+  bool dependencies_met(const Job& job, bool& failed);
+  void requeue(Job& job, const std::string& comment);
+  void complete(Job& job, int exit_status, const std::string& comment);
+
+  Options opts_;
+  SlotUsage* sched_usage_ = nullptr;
+  int epfd_ = -1, unix_fd_ = -1, tcp_fd_ = -1, sig_fd_ = -1;
+  bool stop_ = false;
+  bool sched_wanted_ = true;
+  long last_housekeeping_ = 0;
+  std::map<int, Conn> conns_;
+  struct PendingReply {
+    int fd;
+    std::string frame;
+    bool mutated;
+    std::string op;
+  };
+  struct PendingMom {
+    std::string node;
+    std::string frame;
+  };
+  std::vector<PendingReply> replies_;
+  std::vector<PendingMom> mom_cmds_;
+};
+
+// Helpers shared by the handler files.
+wire::Response error_response(int code, const std::string& message);
+std::string attr_or(const Attrs& a, const std::string& name, const std::string& fallback);
+bool is_true(const std::string& value);
+
+// TORQUE error numbers we use.
+enum : int {
+  kErrUnknownJob = 15001,
+  kErrBadAttrValue = 15014,
+  kErrPermission = 15007,
+  kErrBadState = 15018,
+  kErrUnknownQueue = 15019,
+  kErrQueueDisabled = 15022,
+  kErrBadRequest = 15004,
+  kErrSystem = 15010,
+  kErrUnknownNode = 15062,
+  kErrExists = 15052,
+  kErrNoResources = 15046,
+  kErrProtocol = 15031,
+};
+
+}  // namespace reprise::server

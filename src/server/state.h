@@ -1,0 +1,49 @@
+// The server's in-memory model. Every object is a bag of TORQUE attributes (name -> text) so
+// new attributes (checkpoint_dir, checkpoint_name, ...) need no schema change.
+#pragma once
+#include <map>
+#include <set>
+#include <string>
+
+namespace reprise::server {
+
+using Attrs = std::map<std::string, std::string>;
+
+struct Job {
+  long seq = 0;
+  std::string id;  // SEQ.SERVERNAME
+  Attrs attrs;     // job_state, queue, Job_Owner, euser, Resource_List.*, ...
+  std::string script;
+  std::string attr(const std::string& name) const {
+    auto it = attrs.find(name);
+    return it == attrs.end() ? std::string() : it->second;
+  }
+  char state() const {
+    auto it = attrs.find("job_state");
+    return it == attrs.end() || it->second.empty() ? 'Q' : it->second[0];
+  }
+};
+
+struct Queue {
+  std::string name;
+  Attrs attrs;  // queue_type, enabled, started, resources_default.*, ...
+};
+
+struct Node {
+  std::string name;
+  Attrs attrs;        // np, properties, state ("offline" when marked so), note
+  int mom_fd = -1;    // connection of its mom, -1 when down (not stored)
+  Attrs mom_status;   // last status the mom reported (not stored)
+};
+
+struct ServerState {
+  std::string name;  // job id suffix
+  Attrs attrs;       // scheduling, default_queue, managers, operators, ...
+  long next_seq = 0;
+  std::map<long, Job> jobs;
+  std::map<std::string, Queue> queues;
+  std::map<std::string, Node> nodes;
+  std::set<long> queued;  // seqs of jobs in state Q, in FIFO order
+};
+
+}  // namespace reprise::server
