@@ -25,7 +25,7 @@ void expect_one_line_error(const RunResult &r, const std::string &needle, int co
         EXPECT_EQ(describe_status(r.status), "exit " + std::to_string(code)) << r.err;
     else
         EXPECT_NE(exit_code(r.status), 0) << describe_status(r.status);
-    EXPECT_NE(r.err.find(needle), std::string::npos)
+    EXPECT_TRUE(r.err.find(needle) != std::string::npos)
         << "stderr should contain \"" << needle << "\", got: " << r.err;
     EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "not a one-line error: " << r.err;
 }

@@ -72,7 +72,7 @@ TEST(Lifecycle, CheckpointByRealPidOfTheProgram)
     pid_t real = deepest_descendant(app->pid());
     ASSERT_GT(real, 0) << "cr_run has no child process";
     std::string cmdline = read_file("/proc/" + std::to_string(real) + "/cmdline");
-    ASSERT_NE(cmdline.find("counting"), std::string::npos)
+    ASSERT_TRUE(cmdline.find("counting") != std::string::npos)
         << "deepest descendant of cr_run is not the program: " << cmdline;
 
     std::string image = dir.file("image.rpr");
@@ -170,7 +170,7 @@ TEST(Lifecycle, CrInfoDescribesImage)
 
     RunResult text = run({tool("cr_info"), image}, dir.path(), 30s);
     EXPECT_EQ(exit_code(text.status), 0) << describe_status(text.status) << ": " << text.err;
-    EXPECT_NE(text.out.find("counting"), std::string::npos)
+    EXPECT_TRUE(text.out.find("counting") != std::string::npos)
         << "cr_info should name the checkpointed command:\n" << text.out;
 
     RunResult json = run({tool("cr_info"), "--json", image}, dir.path(), 30s);
@@ -180,7 +180,7 @@ TEST(Lifecycle, CrInfoDescribesImage)
     ASSERT_NE(open, std::string::npos) << "cr_info --json printed nothing";
     EXPECT_EQ(json.out[open], '{') << json.out;
     EXPECT_EQ(json.out[close], '}') << json.out;
-    EXPECT_NE(json.out.find("counting"), std::string::npos) << json.out;
+    EXPECT_TRUE(json.out.find("counting") != std::string::npos) << json.out;
 }
 
 } // namespace
