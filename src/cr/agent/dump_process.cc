@@ -1,0 +1,329 @@
+// Per-process and per-thread state: ids, credentials, limits, timers, signal
+// actions, the memory layout the kernel keeps in mm_struct, and open files.
+#include <asm/prctl.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/rseq.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "agent_state.h"
+#include "section_writer.h"
+
+namespace reprise::cr::agent {
+namespace {
+
+// Fields 26..28 and 45..51 of /proc/self/stat hold the mm layout that
+// prctl(PR_SET_MM_MAP) needs. Field 2 (comm) may contain spaces: skip past ')'.
+bool ReadMmLayout(ProcessRecord& p) {
+  char* text;
+  if (ReadWholeFile("/proc/self/stat", g_agent.arena, &text) < 0) return false;
+  const char* s = text;
+  for (const char* q = text; *q; ++q)
+    if (*q == ')') s = q + 1;
+  uint64_t field[64] = {};
+  int index = 3;  // s points just before field 3
+  while (*s && index < 64) {
+    while (*s == ' ') ++s;
+    if (*s >= '0' && *s <= '9') field[index] = ParseDec(s);
+    while (*s && *s != ' ') ++s;
+    ++index;
+  }
+  p.start_code = field[26];
+  p.end_code = field[27];
+  p.start_stack = field[28];
+  p.start_data = field[45];
+  p.end_data = field[46];
+  p.start_brk = field[47];
+  p.arg_start = field[48];
+  p.arg_end = field[49];
+  p.env_start = field[50];
+  p.env_end = field[51];
+  p.brk = static_cast<uint64_t>(syscall(SYS_brk, 0));
+  return true;
+}
+
+bool ReadAuxv(ProcessRecord& p) {
+  char* raw;
+  ssize_t n = ReadWholeFile("/proc/self/auxv", g_agent.arena, &raw);
+  if (n < 0) return false;
+  size_t words = static_cast<size_t>(n) / 8;
+  if (words > 64) words = 64;
+  memcpy(p.auxv, raw, words * 8);
+  p.auxv_words = static_cast<uint32_t>(words);
+  return true;
+}
+
+uint32_t ReadUmask() {
+  char* text;
+  if (ReadWholeFile("/proc/self/status", g_agent.arena, &text) < 0) return 022;
+  const char* line = strstr(text, "\nUmask:");
+  if (!line) return 022;
+  line += 7;
+  while (*line == ' ' || *line == '\t') ++line;
+  uint32_t v = 0;
+  for (; *line >= '0' && *line <= '7'; ++line) v = v * 8 + static_cast<uint32_t>(*line - '0');
+  return v;
+}
+
+void ReadLink(const char* path, char* out, size_t cap) {
+  ssize_t n = readlink(path, out, cap - 1);
+  out[n < 0 ? 0 : n] = '\0';
+}
+
+// glibc caches each thread's tid in struct pthread; find where, so a restart
+// into a different pid (--no-restore-pid) can patch it.
+uint32_t FindCachedTidOffset() {
+  auto* self = reinterpret_cast<const int32_t*>(pthread_self());
+  int32_t tid = static_cast<int32_t>(syscall(SYS_gettid));
+  if (self[720 / 4] == tid) return 720;
+  for (uint32_t i = 0; i < 1024; ++i)
+    if (self[i] == tid) return i * 4;
+  return 0;
+}
+
+void FillProcess(ProcessRecord& p) {
+  p.pid = getpid();
+  p.ppid = getppid();
+  p.pgid = getpgid(0);
+  p.sid = getsid(0);
+  p.uid = getuid();
+  p.gid = getgid();
+  p.euid = geteuid();
+  p.egid = getegid();
+  p.umask = ReadUmask();
+  p.thread_count = 1;
+  p.personality = static_cast<uint32_t>(personality(0xffffffff));
+  for (int r = 0; r < 16; ++r) {
+    struct rlimit lim {};
+    if (getrlimit(static_cast<__rlimit_resource>(r), &lim) == 0) {
+      p.rlimits[r][0] = lim.rlim_cur;
+      p.rlimits[r][1] = lim.rlim_max;
+    }
+  }
+  for (int t = 0; t < 3; ++t) {
+    struct itimerval v {};
+    getitimer(static_cast<__itimer_which>(t), &v);
+    p.itimers[t][0] = static_cast<uint64_t>(v.it_interval.tv_sec);
+    p.itimers[t][1] = static_cast<uint64_t>(v.it_interval.tv_usec);
+    p.itimers[t][2] = static_cast<uint64_t>(v.it_value.tv_sec);
+    p.itimers[t][3] = static_cast<uint64_t>(v.it_value.tv_usec);
+  }
+  p.rseq_offset = __rseq_size > 0 ? static_cast<int32_t>(__rseq_offset) : 0;
+  p.tid_offset = FindCachedTidOffset();
+  prctl(PR_GET_NAME, p.comm);
+  ReadLink("/proc/self/cwd", p.cwd, sizeof p.cwd);
+  ReadLink("/proc/self/exe", p.exe, sizeof p.exe);
+}
+
+void FillThread(ThreadRecord& t, const ucontext_t* uc) {
+  t.tid = static_cast<int32_t>(syscall(SYS_gettid));
+  syscall(SYS_arch_prctl, ARCH_GET_FS, &t.fs_base);
+  prctl(PR_GET_TID_ADDRESS, &t.clear_child_tid);
+  syscall(SYS_get_robust_list, 0, &t.robust_list_head, &t.robust_list_len);
+  memcpy(&t.sigmask, &uc->uc_sigmask, sizeof t.sigmask);
+  prctl(PR_GET_NAME, t.name);
+  t.flags = 0;
+  if (__rseq_size > 0) {
+    auto* area = reinterpret_cast<const struct rseq*>(static_cast<const char*>(__builtin_thread_pointer()) +
+                                                      __rseq_offset);
+    if (static_cast<int32_t>(area->cpu_id) >= 0) t.flags |= kThreadRseqRegistered;
+  }
+}
+
+void FillSigactions(SigactionRecord* out) {
+  for (int sig = 1; sig <= 64; ++sig) {
+    struct {
+      uint64_t handler, flags, restorer, mask;
+    } k{};
+    syscall(SYS_rt_sigaction, sig, nullptr, &k, 8);
+    out[sig - 1] = {k.handler, k.flags, k.restorer, k.mask};
+  }
+}
+
+bool IsReopenableDevice(const char* path) {
+  for (const char* dev : {"/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/full"})
+    if (strcmp(path, dev) == 0) return true;
+  return false;
+}
+
+bool IsTerminal(const struct stat& st) {
+  unsigned maj = major(st.st_rdev);
+  return maj == 136 || maj == 4 || maj == 5;  // pts, tty, console
+}
+
+bool EndsWith(const char* s, const char* suffix) {
+  size_t a = strlen(s), b = strlen(suffix);
+  return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+// Describes one fd, or explains why it cannot be restored.
+bool DescribeFd(int fd, FileRecord& rec, char* path, size_t cap, DumpError& err) {
+  char link[64];
+  AppendDec(AppendStr(link, "/proc/self/fd/"), static_cast<uint64_t>(fd));
+  ReadLink(link, path, cap);
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    err.Set(errno, "cannot inspect fd ", link + 14);
+    return false;
+  }
+  rec.fd = fd;
+  rec.flags = static_cast<uint32_t>(fcntl(fd, F_GETFL));
+  rec.fd_flags = static_cast<uint32_t>(fcntl(fd, F_GETFD));
+  rec.dev = st.st_dev;
+  rec.ino = st.st_ino;
+  rec.mode = st.st_mode;
+  rec.size = static_cast<uint64_t>(st.st_size);
+  rec.mtime_ns = static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<uint64_t>(st.st_mtim.tv_nsec);
+  off_t off = lseek(fd, 0, SEEK_CUR);
+  rec.offset = off < 0 ? 0 : static_cast<uint64_t>(off);
+  char num[24];
+  AppendDec(num, static_cast<uint64_t>(fd));
+  if (S_ISREG(st.st_mode)) {
+    if (EndsWith(path, " (deleted)") || path[0] != '/') {
+      err.Set(ENOTSUP, "fd ", num, ": open file was deleted or has no path; it cannot be reopened");
+      return false;
+    }
+    rec.kind = static_cast<uint32_t>(FileKind::kRegular);
+  } else if (S_ISDIR(st.st_mode)) {
+    rec.kind = static_cast<uint32_t>(FileKind::kDirectory);
+  } else if (S_ISCHR(st.st_mode) && IsReopenableDevice(path)) {
+    rec.kind = static_cast<uint32_t>(FileKind::kDevice);
+  } else if (S_ISCHR(st.st_mode) && IsTerminal(st)) {
+    rec.kind = static_cast<uint32_t>(FileKind::kTerminal);
+  } else if (S_ISFIFO(st.st_mode) && strncmp(path, "pipe:", 5) == 0) {
+    rec.kind = static_cast<uint32_t>(FileKind::kPipeOut);
+  } else if (S_ISSOCK(st.st_mode)) {
+    err.Set(ENOTSUP, "fd ", num, ": sockets cannot be checkpointed (a connection cannot be restored)");
+    return false;
+  } else {
+    err.Set(ENOTSUP, "fd ", num, ": unsupported kind of file cannot be checkpointed");
+    return false;
+  }
+  return true;
+}
+
+bool DumpFiles(int fd, uint32_t owner, DumpError& err) {
+  int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    err.Set(errno, "cannot list open files");
+    return false;
+  }
+  size_t start = g_agent.arena.used();
+  char* out = static_cast<char*>(g_agent.arena.Alloc(0, 8));
+  size_t size = 0;
+  char buf[4096];
+  bool ok = true;
+  for (;;) {
+    long n = syscall(SYS_getdents64, dir, buf, sizeof buf);
+    if (n <= 0) break;
+    for (long off = 0; off < n && ok; off += reinterpret_cast<struct dirent64*>(buf + off)->d_reclen) {
+      auto* d = reinterpret_cast<struct dirent64*>(buf + off);
+      if (d->d_name[0] == '.') continue;
+      const char* s = d->d_name;
+      int num = static_cast<int>(ParseDec(s));
+      if (num == dir || num == g_agent.listen_fd || num == g_agent.conn_fd || num == g_agent.image_fd) continue;
+      FileRecord rec{};
+      char path[4096];
+      if (!DescribeFd(num, rec, path, sizeof path, err)) {
+        ok = false;
+        break;
+      }
+      rec.path_len = static_cast<uint32_t>(strlen(path));
+      size_t bytes = sizeof rec + AlignUp(rec.path_len, 8);
+      char* dst = static_cast<char*>(g_agent.arena.Alloc(bytes, 1));
+      if (!dst) {
+        err.Set(ENOMEM, "too many open files to describe");
+        ok = false;
+        break;
+      }
+      memset(dst, 0, bytes);
+      memcpy(dst, &rec, sizeof rec);
+      memcpy(dst + sizeof rec, path, rec.path_len);
+      size += bytes;
+    }
+    if (!ok) break;
+  }
+  close(dir);
+  if (ok) {
+    if (int e = AppendSection(fd, owner, SectionType::kFiles, out, size)) {
+      err.Set(e, "writing the image: ", strerror(e));
+      ok = false;
+    }
+  }
+  g_agent.arena.Reset(start);
+  return ok;
+}
+
+}  // namespace
+
+bool CollectProcessState(const ucontext_t* uc, DumpError& err) {
+  ProcessRecord& p = g_agent.process;
+  memset(&p, 0, sizeof p);
+  FillProcess(p);
+  if (!ReadMmLayout(p) || !ReadAuxv(p)) {
+    err.Set(errno ? errno : EIO, "cannot read the memory layout from /proc/self");
+    return false;
+  }
+  g_agent.tid_offset = p.tid_offset;
+  FillThread(g_agent.thread, uc);
+  g_agent.rseq_registered = (g_agent.thread.flags & kThreadRseqRegistered) != 0;
+  FillSigactions(g_agent.sigactions);
+  return true;
+}
+
+bool WriteProcessState(int fd, uint32_t owner, DumpError& err) {
+  const ProcessRecord& p = g_agent.process;
+  int e = AppendSection(fd, owner, SectionType::kProcess, &p, sizeof p);
+  if (!e) e = AppendSection(fd, owner, SectionType::kThreads, &g_agent.thread, sizeof g_agent.thread);
+  if (!e) e = AppendSection(fd, owner, SectionType::kSigactions, g_agent.sigactions, sizeof g_agent.sigactions);
+  if (e) {
+    err.Set(e, "writing the image: ", strerror(e));
+    return false;
+  }
+  return DumpFiles(fd, owner, err);
+}
+
+void RestoreProcessState(const restore_info* info) {
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    const SigactionRecord& s = g_agent.sigactions[sig - 1];
+    syscall(SYS_rt_sigaction, sig, &s, nullptr, 8);
+  }
+  const ProcessRecord& p = g_agent.process;
+  for (int t = 0; t < 3; ++t) {
+    struct itimerval v {};
+    v.it_interval.tv_sec = static_cast<time_t>(p.itimers[t][0]);
+    v.it_interval.tv_usec = static_cast<suseconds_t>(p.itimers[t][1]);
+    v.it_value.tv_sec = static_cast<time_t>(p.itimers[t][2]);
+    v.it_value.tv_usec = static_cast<suseconds_t>(p.itimers[t][3]);
+    if (v.it_value.tv_sec || v.it_value.tv_usec) setitimer(static_cast<__itimer_which>(t), &v, nullptr);
+  }
+  if (g_agent.rseq_registered) {
+    void* area = static_cast<char*>(__builtin_thread_pointer()) + __rseq_offset;
+    syscall(SYS_rseq, area, 32, 0, 0x53053053);
+  }
+  // With --no-restore-pid the kernel gave us a new tid: glibc must agree.
+  int32_t tid = static_cast<int32_t>(syscall(SYS_gettid));
+  if (g_agent.tid_offset && tid != g_agent.thread.tid)
+    reinterpret_cast<int32_t*>(pthread_self())[g_agent.tid_offset / 4] = tid;
+  prctl(PR_SET_NAME, g_agent.thread.name);
+  g_agent.conn_fd = -1;
+  g_agent.image_fd = -1;
+  OpenControlSocket();
+  // The restorer's hole (its code, stack and plan) is ours to remove now.
+  munmap(reinterpret_cast<void*>(info->hole_start), info->hole_len);
+}
+
+}  // namespace reprise::cr::agent

@@ -1,0 +1,37 @@
+// Messages between cr_checkpoint and the agent inside a checkpointed process.
+// They travel over a SOCK_SEQPACKET abstract Unix socket that the agent
+// listens on; the image file descriptor rides along with kDump (SCM_RIGHTS).
+#pragma once
+
+#include <cstdint>
+
+namespace reprise::cr {
+
+// The default checkpoint signal; REPRISE_CR_SIGNAL overrides it in both the
+// agent and cr_checkpoint. Real-time, and far from SIGRTMIN where programs
+// put their own.
+inline constexpr int kDefaultCheckpointSignal = 62;
+
+enum class ControlOp : uint32_t {
+  kHello = 1,     // agent -> checkpointer, on accepting a connection
+  kDump = 2,      // checkpointer -> agent, with the image fd
+  kDumpDone = 3,  // agent -> checkpointer: status and message
+  kResume = 4,    // checkpointer -> agent: let the program continue
+};
+
+struct ControlMessage {
+  uint32_t op;        // ControlOp
+  uint32_t owner;     // process index in the image (kDump)
+  int32_t status;     // 0 or an errno value (kDumpDone)
+  int32_t pid;        // the agent's pid inside its namespace (kHello)
+  uint64_t bytes;     // bytes written (kDumpDone)
+  uint32_t flags;     // kDump: kDumpInPidNamespace
+  uint32_t reserved;
+  char text[232];     // error message (kDumpDone)
+};
+static_assert(sizeof(ControlMessage) == 264);
+
+// Abstract socket name: "\0reprise-cr.<pid namespace inode>.<pid in it>".
+inline constexpr char kControlSocketPrefix[] = "reprise-cr.";
+
+}  // namespace reprise::cr

@@ -1,0 +1,194 @@
+// On-disk layout of a Reprise checkpoint image (format version 1).
+//
+// An image is one file holding a whole process tree:
+//
+//   FileHeader                      64 bytes at offset 0
+//   Section*                        each: SectionHeader + payload
+//   Section END                     marks a complete image
+//
+// Every section header carries its own hash and the hash of its payload, so a
+// flipped byte anywhere is detected. Page data (PAGES sections) starts on a
+// 4 KiB boundary so restore can read it straight into place; the gap before
+// it must be zero bytes, and readers check that too.
+//
+// Metadata is fixed-layout little-endian structs rather than protobuf: the
+// agent writes them from inside a signal handler, where it may not allocate
+// or pull a serialisation runtime into every checkpointed program.
+#pragma once
+
+#include <cstdint>
+
+namespace reprise::cr {
+
+inline constexpr char kImageMagic[8] = {'R', 'P', 'R', 'S', 'I', 'M', 'G', '\0'};
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kSectionMagic = 0x54434553;  // "SECT"
+inline constexpr uint64_t kPageSize = 4096;
+inline constexpr uint32_t kArchX86_64 = 62;  // EM_X86_64
+
+struct FileHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t header_size;  // sizeof(FileHeader)
+  uint32_t arch;
+  uint32_t flags;
+  uint64_t xcr0;         // XSAVE features enabled where the image was taken
+  uint32_t xsave_size;   // bytes of the XSAVE area in a signal frame
+  uint32_t reserved;
+  uint64_t created_ns;   // CLOCK_REALTIME when the checkpoint started
+  uint64_t reserved2;
+  uint64_t header_hash;  // hash of the 56 bytes above
+};
+static_assert(sizeof(FileHeader) == 64);
+
+enum class SectionType : uint32_t {
+  kImageInfo = 1,   // ImageInfo + command line (written by cr_checkpoint)
+  kProcess = 2,     // ProcessRecord
+  kThreads = 3,     // ThreadRecord[]
+  kSigactions = 4,  // SigactionRecord[64]
+  kFiles = 5,       // FileRecord + path, repeated
+  kVmas = 6,        // VmaRecord + path, repeated
+  kRuns = 7,        // PageRun[]
+  kPages = 8,       // raw page data, 4 KiB aligned
+  kEnd = 9,         // EndRecord
+};
+
+struct SectionHeader {
+  uint32_t magic;  // kSectionMagic
+  uint32_t type;   // SectionType
+  uint32_t owner;  // index of the process in the image, or kImageWide
+  uint32_t flags;
+  uint64_t payload_offset;  // absolute file offset of the payload
+  uint64_t payload_size;
+  uint64_t payload_hash;
+  uint64_t header_hash;  // hash of the 40 bytes above
+};
+static_assert(sizeof(SectionHeader) == 48);
+inline constexpr uint32_t kImageWide = 0xffffffffu;
+// The agent writes PROCESS, THREADS, SIGACTIONS, FILES, VMAS, RUNS, PAGES.
+inline constexpr uint32_t kSectionsPerProcess = 7;
+
+enum ScopeKind : uint32_t { kScopeTree = 0, kScopePid = 1, kScopePgid = 2, kScopeSid = 3 };
+
+struct ImageInfo {
+  uint64_t created_ns;
+  uint32_t uid, gid;  // owner of the checkpointed processes
+  uint32_t process_count;
+  uint32_t scope;     // ScopeKind
+  int32_t root_pid;   // as the processes see it (inside their pid namespace)
+  int32_t root_host_pid;  // as cr_checkpoint saw it
+  uint32_t in_pid_namespace;  // 1 if taken inside a cr_run pid namespace
+  uint32_t cmdline_len;       // bytes of the command line following this struct
+  char hostname[64];
+  char kernel_release[65];
+  char pad[7];
+  uint64_t vdso_hash;  // hash of the [vdso] bytes of the kernel that ran the tree
+  uint64_t vdso_size;
+};
+
+// Callee-saved registers of a thread parked inside the checkpoint signal
+// handler; restore jumps back here, and returning from the handler then
+// restores every other register from the kernel's signal frame.
+struct ParkContext {
+  uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip;
+};
+static_assert(sizeof(ParkContext) == 64);
+
+struct ThreadRecord {
+  int32_t tid;          // as the process sees it
+  uint32_t flags;       // kThreadRseqRegistered
+  ParkContext park;
+  uint64_t fs_base;
+  uint64_t clear_child_tid;
+  uint64_t robust_list_head;
+  uint64_t robust_list_len;
+  uint64_t sigmask;     // blocked set when the checkpoint signal arrived
+  char name[16];
+};
+inline constexpr uint32_t kThreadRseqRegistered = 1;
+
+struct ProcessRecord {
+  int32_t pid, ppid, pgid, sid;  // inside the pid namespace
+  int32_t host_pid;
+  uint32_t uid, gid, euid, egid;
+  uint32_t umask;
+  uint32_t thread_count;
+  uint32_t personality;
+  uint32_t flags;  // kProcess* below
+  uint32_t auxv_words;  // used entries of auxv[]
+  // Memory layout handed to prctl(PR_SET_MM_MAP) at restore.
+  uint64_t start_code, end_code, start_data, end_data;
+  uint64_t start_brk, brk, start_stack;
+  uint64_t arg_start, arg_end, env_start, env_end;
+  uint64_t auxv[64];
+  // [vvar] [vvar_vclock] [vdso] where the process had them.
+  uint64_t vvar_start, vvar_size, vclock_start, vclock_size, vdso_start, vdso_size;
+  uint64_t rlimits[16][2];  // RLIMIT_* soft, hard
+  uint64_t itimers[3][4];   // ITIMER_REAL/VIRTUAL/PROF: interval sec,usec, value sec,usec
+  int32_t rseq_offset;      // glibc's __rseq_offset (0 if not registered)
+  uint32_t tid_offset;      // offset of glibc's cached tid in struct pthread
+  char comm[16];
+  char cwd[4096];
+  char exe[4096];
+};
+
+struct SigactionRecord {
+  uint64_t handler;
+  uint64_t flags;
+  uint64_t restorer;
+  uint64_t mask;
+};
+
+enum class FileKind : uint32_t {
+  kRegular = 1,
+  kDirectory = 2,
+  kDevice = 3,     // /dev/null, /dev/zero, /dev/urandom, /dev/random, /dev/full
+  kTerminal = 4,   // reattached to cr_restart's terminal
+  kPipeOut = 5,    // pipe leading outside the checkpointed tree
+};
+
+struct FileRecord {
+  int32_t fd;
+  uint32_t kind;      // FileKind
+  uint32_t flags;     // F_GETFL
+  uint32_t fd_flags;  // F_GETFD (FD_CLOEXEC)
+  uint64_t offset;
+  uint64_t size;      // size at checkpoint time (regular files)
+  uint64_t dev, ino;
+  uint64_t mtime_ns;
+  uint32_t mode;
+  uint32_t path_len;  // path bytes follow, then zero padding to 8
+};
+
+enum VmaFlags : uint32_t {
+  kVmaRead = 1, kVmaWrite = 2, kVmaExec = 4,
+  kVmaShared = 8, kVmaAnon = 16, kVmaGrowsDown = 32,
+  kVmaHeap = 64, kVmaStack = 128,
+};
+
+struct VmaRecord {
+  uint64_t start, end;
+  uint64_t file_offset;
+  uint64_t dev, ino;
+  uint64_t file_size, mtime_ns;  // to detect a file changed since the checkpoint
+  uint32_t flags;      // VmaFlags
+  uint32_t first_run;  // index into the process's PageRun[]
+  uint32_t run_count;
+  uint32_t path_len;   // path bytes follow, then zero padding to 8
+};
+
+// A run of saved pages; data lives in the PAGES section at data_offset.
+struct PageRun {
+  uint64_t start;
+  uint64_t pages;
+  uint64_t data_offset;  // absolute file offset
+};
+
+struct EndRecord {
+  uint64_t section_count;  // sections before END
+  uint64_t file_size;      // total size including END
+};
+
+inline constexpr uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
+
+}  // namespace reprise::cr

@@ -1,0 +1,344 @@
+#include "lib/checkpoint.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <vector>
+
+#include "format/control_protocol.h"
+#include "format/hash.h"
+#include "lib/process_tree.h"
+#include "lib/system_facts.h"
+
+namespace reprise::cr {
+namespace {
+
+struct Failure {
+  int code;
+  std::string message;
+};
+
+// One control connection to the agent of one process.
+class AgentLink {
+ public:
+  explicit AgentLink(const ProcInfo& p) : proc_(p) {}
+  ~AgentLink() {
+    if (fd_ >= 0) close(fd_);
+  }
+  AgentLink(const AgentLink&) = delete;
+  AgentLink& operator=(const AgentLink&) = delete;
+
+  bool Connect() {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::string name = std::string(kControlSocketPrefix) + std::to_string(proc_.pidns_inode) + "." +
+                       std::to_string(proc_.ns_pid);
+    memcpy(addr.sun_path + 1, name.data(), name.size());
+    fd_ = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return false;
+    socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    return connect(fd_, reinterpret_cast<sockaddr*>(&addr), len) == 0;
+  }
+
+  bool Send(ControlOp op, uint32_t owner = 0, int pass_fd = -1) {
+    ControlMessage m{};
+    m.op = static_cast<uint32_t>(op);
+    m.owner = owner;
+    iovec iov{&m, sizeof m};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    if (pass_fd >= 0) {
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+    }
+    return sendmsg(fd_, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof m);
+  }
+
+  // Waits up to timeout_ms (-1: forever) for one message.
+  bool Receive(ControlMessage& m, int timeout_ms) {
+    pollfd p{fd_, POLLIN, 0};
+    int r;
+    do r = poll(&p, 1, timeout_ms);
+    while (r < 0 && errno == EINTR);
+    if (r <= 0) return false;
+    return recv(fd_, &m, sizeof m, 0) == static_cast<ssize_t>(sizeof m);
+  }
+
+  void Disconnect() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+  const ProcInfo& proc() const { return proc_; }
+
+ private:
+  ProcInfo proc_;
+  int fd_ = -1;
+};
+
+std::string ReadCmdline(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!s.empty() && s.back() == '\0') s.pop_back();
+  for (char& c : s)
+    if (c == '\0') c = ' ';
+  return s;
+}
+
+int CheckpointSignal() {
+  const char* s = getenv("REPRISE_CR_SIGNAL");
+  int sig = s ? atoi(s) : kDefaultCheckpointSignal;
+  return sig > 0 && sig < 65 ? sig : kDefaultCheckpointSignal;
+}
+
+uint64_t NowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+void WriteOrThrow(int fd, const void* data, size_t len, const std::string& path) {
+  const char* p = static_cast<const char*>(data);
+  while (len) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = n < 0 ? errno : EIO;
+      throw Failure{e, "Checkpoint failed: writing '" + path + "': " + strerror(e)};
+    }
+    p += n;
+    len -= static_cast<size_t>(n);
+  }
+}
+
+void WriteSection(int fd, SectionType type, const std::string& payload, const std::string& path) {
+  off_t at = lseek(fd, 0, SEEK_CUR);
+  SectionHeader h{};
+  h.magic = kSectionMagic;
+  h.type = static_cast<uint32_t>(type);
+  h.owner = kImageWide;
+  h.payload_offset = static_cast<uint64_t>(at) + sizeof h;
+  h.payload_size = payload.size();
+  h.payload_hash = reprise_hash(payload.data(), payload.size());
+  h.header_hash = reprise_hash(&h, offsetof(SectionHeader, header_hash));
+  WriteOrThrow(fd, &h, sizeof h, path);
+  WriteOrThrow(fd, payload.data(), payload.size(), path);
+}
+
+std::string ImageInfoPayload(const std::vector<ProcInfo>& scope, const CheckpointRequest& req, uint64_t created,
+                             bool in_namespace) {
+  ImageInfo info{};
+  info.created_ns = created;
+  info.uid = scope[0].uid;
+  info.gid = scope[0].gid;
+  info.process_count = static_cast<uint32_t>(scope.size());
+  info.scope = req.scope;
+  info.root_pid = scope[0].ns_pid;
+  info.root_host_pid = scope[0].pid;
+  info.in_pid_namespace = in_namespace ? 1 : 0;
+  std::string cmd = ReadCmdline(scope[0].pid);
+  info.cmdline_len = static_cast<uint32_t>(cmd.size());
+  strncpy(info.hostname, Hostname().c_str(), sizeof info.hostname - 1);
+  strncpy(info.kernel_release, KernelRelease().c_str(), sizeof info.kernel_release - 1);
+  VdsoFacts vdso = CurrentVdso();
+  info.vdso_hash = vdso.hash;
+  info.vdso_size = vdso.size;
+  std::string payload(reinterpret_cast<const char*>(&info), sizeof info);
+  return payload + cmd;
+}
+
+FileHeader MakeFileHeader(uint64_t created) {
+  FileHeader h{};
+  memcpy(h.magic, kImageMagic, sizeof h.magic);
+  h.version = kFormatVersion;
+  h.header_size = sizeof h;
+  h.arch = kArchX86_64;
+  h.xcr0 = CurrentXcr0();
+  h.xsave_size = CurrentXsaveSize();
+  h.created_ns = created;
+  h.header_hash = reprise_hash(&h, offsetof(FileHeader, header_hash));
+  return h;
+}
+
+std::string DirOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string BaseOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The temp file: removed unless committed.
+class TempImage {
+ public:
+  TempImage(const std::string& final_path, const ProcInfo& owner) : final_(final_path) {
+    temp_ = DirOf(final_path) + "/." + BaseOf(final_path) + ".tmp." + std::to_string(getpid());
+    fd_ = open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
+    if (fd_ < 0) {
+      int e = errno;
+      throw Failure{e, "Unable to open file '" + final_path + "': " + strerror(e)};
+    }
+    // Images are readable only by the owner of the checkpointed processes.
+    if (geteuid() == 0 && owner.uid != 0 && fchown(fd_, owner.uid, owner.gid) != 0) {
+      int e = errno;
+      throw Failure{e, "Unable to give '" + final_path + "' to its owner: " + strerror(e)};
+    }
+  }
+  ~TempImage() {
+    if (fd_ >= 0) close(fd_);
+    if (!committed_) unlink(temp_.c_str());
+  }
+  TempImage(const TempImage&) = delete;
+  TempImage& operator=(const TempImage&) = delete;
+
+  int fd() const { return fd_; }
+
+  void Commit() {
+    if (fsync(fd_) != 0) {
+      int e = errno;
+      throw Failure{e, "Checkpoint failed: syncing '" + final_ + "': " + strerror(e)};
+    }
+    close(fd_);
+    fd_ = -1;
+    if (rename(temp_.c_str(), final_.c_str()) != 0) {
+      int e = errno;
+      throw Failure{e, "Checkpoint failed: renaming into '" + final_ + "': " + strerror(e)};
+    }
+    committed_ = true;
+    int dir = open(DirOf(final_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      fsync(dir);
+      close(dir);
+    }
+  }
+
+ private:
+  std::string final_, temp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+std::vector<ProcInfo> ResolveScope(const CheckpointRequest& req) {
+  std::string pid_text = std::to_string(req.id);
+  if (req.id <= 0 || !ReadProc(req.id))
+    throw Failure{ESRCH, "Checkpoint failed: no processes checkpointed: pid " + pid_text + ": No such process"};
+  pid_t root = req.scope == kScopeTree || req.scope == kScopePid ? ResolveLauncher(req.id) : req.id;
+  std::vector<ProcInfo> scope = CollectScope(root, req.scope);
+  if (scope.empty())
+    throw Failure{ESRCH, "Checkpoint failed: no processes checkpointed: " + pid_text + ": No such process"};
+  for (const ProcInfo& p : scope) {
+    if (geteuid() != 0 && p.uid != geteuid())
+      throw Failure{EPERM, "Checkpoint failed: pid " + std::to_string(p.pid) +
+                               " belongs to another user: Operation not permitted"};
+    if (p.state == 'Z')
+      throw Failure{EBUSY, "Checkpoint failed: pid " + std::to_string(p.pid) +
+                               " is a zombie (exited, not yet reaped); zombies cannot be restored"};
+  }
+  return scope;
+}
+
+}  // namespace
+
+CheckpointOutcome Checkpoint(const CheckpointRequest& req) {
+  CheckpointOutcome out;
+  std::vector<std::unique_ptr<AgentLink>> links;
+  auto resume_all = [&] {
+    for (auto& link : links) {
+      link->Send(ControlOp::kResume);
+      link->Disconnect();
+    }
+  };
+  try {
+    std::vector<ProcInfo> scope = ResolveScope(req);
+    for (const ProcInfo& p : scope) {
+      links.push_back(std::make_unique<AgentLink>(p));
+      if (!links.back()->Connect()) {
+        links.pop_back();
+        throw Failure{EOPNOTSUPP, "Checkpoint failed: support missing from application (pid " +
+                                      std::to_string(p.pid) + " was not started under cr_run)"};
+      }
+    }
+    out.path = req.file.empty() ? "context." + std::to_string(req.id) : req.file;
+    TempImage image(out.path, scope[0]);
+    uint64_t created = NowNs();
+    auto self_ns = ReadProc(getpid());
+    bool in_namespace = self_ns && self_ns->pidns_inode != scope[0].pidns_inode;
+    FileHeader header = MakeFileHeader(created);
+    WriteOrThrow(image.fd(), &header, sizeof header, out.path);
+    WriteSection(image.fd(), SectionType::kImageInfo, ImageInfoPayload(scope, req, created, in_namespace), out.path);
+
+    // Stop everything first, so the image is one consistent moment.
+    int sig = CheckpointSignal();
+    for (auto& link : links) {
+      if (kill(link->proc().pid, sig) != 0) {
+        int e = errno;
+        throw Failure{e, "Checkpoint failed: pid " + std::to_string(link->proc().pid) + ": " + strerror(e)};
+      }
+    }
+    for (auto& link : links) {
+      ControlMessage hello{};
+      if (!link->Receive(hello, req.hello_timeout_ms) || hello.op != static_cast<uint32_t>(ControlOp::kHello))
+        throw Failure{ETIMEDOUT, "Checkpoint failed: pid " + std::to_string(link->proc().pid) +
+                                     " did not answer the checkpoint request (stopped or blocking the signal?)"};
+    }
+    for (uint32_t i = 0; i < links.size(); ++i) {
+      AgentLink& link = *links[i];
+      ControlMessage done{};
+      if (!link.Send(ControlOp::kDump, i, image.fd()) || !link.Receive(done, -1) ||
+          done.op != static_cast<uint32_t>(ControlOp::kDumpDone))
+        throw Failure{EIO, "Checkpoint failed: pid " + std::to_string(link.proc().pid) + " died during the checkpoint"};
+      if (done.status != 0) {
+        std::string text(done.text, strnlen(done.text, sizeof done.text));
+        if (done.status == ENOSPC || done.status == EDQUOT || done.status == EIO)
+          throw Failure{done.status, "Checkpoint failed: writing '" + out.path + "': " + strerror(done.status)};
+        throw Failure{done.status, "Checkpoint failed: pid " + std::to_string(link.proc().pid) + ": " + text};
+      }
+    }
+    off_t at = lseek(image.fd(), 0, SEEK_CUR);  // past any zero-length page data
+    EndRecord end{1 + kSectionsPerProcess * links.size(), static_cast<uint64_t>(at) + sizeof(SectionHeader) + sizeof(EndRecord)};
+    WriteSection(image.fd(), SectionType::kEnd, std::string(reinterpret_cast<const char*>(&end), sizeof end), out.path);
+    out.bytes = end.file_size;
+    image.Commit();
+    out.processes = static_cast<int>(links.size());
+  } catch (const Failure& f) {
+    resume_all();
+    out.exit_code = f.code;
+    out.message = f.message;
+    return out;
+  }
+  // The image is durable: now the requested fate of the processes.
+  if (req.signal_after == SIGKILL) {
+    for (auto& link : links) kill(link->proc().pid, SIGKILL);
+    for (auto& link : links) link->Disconnect();
+    return out;
+  }
+  if (req.stop_before_resume)
+    for (auto& link : links) kill(link->proc().pid, SIGSTOP);
+  resume_all();
+  if (req.signal_after)
+    for (auto& link : links) kill(link->proc().pid, req.signal_after);
+  return out;
+}
+
+}  // namespace reprise::cr

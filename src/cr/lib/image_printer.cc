@@ -1,0 +1,181 @@
+#include "lib/image_printer.h"
+
+#include <fcntl.h>
+
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+namespace reprise::cr {
+namespace {
+
+std::string Hex(uint64_t v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string Time(uint64_t ns) {
+  time_t t = static_cast<time_t>(ns / 1000000000ull);
+  char buf[64];
+  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %Z", localtime(&t));
+  return buf;
+}
+
+std::string Size(uint64_t bytes) {
+  char buf[32];
+  if (bytes >= (1ull << 30)) snprintf(buf, sizeof buf, "%.1f GiB", bytes / 1073741824.0);
+  else if (bytes >= (1ull << 20)) snprintf(buf, sizeof buf, "%.1f MiB", bytes / 1048576.0);
+  else if (bytes >= 1024) snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
+  else snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  return buf;
+}
+
+std::string Perms(uint32_t f) {
+  std::string s;
+  s += (f & kVmaRead) ? 'r' : '-';
+  s += (f & kVmaWrite) ? 'w' : '-';
+  s += (f & kVmaExec) ? 'x' : '-';
+  s += (f & kVmaShared) ? 's' : 'p';
+  return s;
+}
+
+const char* KindName(uint32_t kind) {
+  switch (static_cast<FileKind>(kind)) {
+    case FileKind::kRegular: return "file";
+    case FileKind::kDirectory: return "directory";
+    case FileKind::kDevice: return "device";
+    case FileKind::kTerminal: return "terminal";
+    case FileKind::kPipeOut: return "pipe";
+  }
+  return "unknown";
+}
+
+std::string AccessMode(uint32_t flags) {
+  std::string s = (flags & O_ACCMODE) == O_RDONLY ? "r" : (flags & O_ACCMODE) == O_WRONLY ? "w" : "rw";
+  if (flags & O_APPEND) s += ",append";
+  if (flags & O_NONBLOCK) s += ",nonblock";
+  return s;
+}
+
+uint64_t SavedBytes(const ProcessImage& p, const VmaEntry& v) {
+  uint64_t pages = 0;
+  for (uint32_t i = 0; i < v.record.run_count; ++i) pages += p.runs[v.record.first_run + i].pages;
+  return pages * kPageSize;
+}
+
+}  // namespace
+
+nlohmann::json ImageToJson(const Image& img) {
+  using nlohmann::json;
+  json j;
+  j["format_version"] = img.header.version;
+  j["created"] = Time(img.info.created_ns);
+  j["created_unix_ns"] = img.info.created_ns;
+  j["hostname"] = img.info.hostname;
+  j["kernel"] = img.info.kernel_release;
+  j["command"] = img.cmdline;
+  j["uid"] = img.info.uid;
+  j["gid"] = img.info.gid;
+  j["root_pid"] = img.info.root_pid;
+  j["pid_namespace"] = img.info.in_pid_namespace != 0;
+  j["xcr0"] = Hex(img.header.xcr0);
+  j["file_size"] = img.file_size;
+  j["sections"] = img.section_count;
+  bool all_verified = true;
+  json procs = json::array();
+  for (const ProcessImage& p : img.processes) {
+    const ProcessRecord& r = p.process;
+    json jp;
+    jp["pid"] = r.pid;
+    jp["ppid"] = r.ppid;
+    jp["pgid"] = r.pgid;
+    jp["sid"] = r.sid;
+    jp["comm"] = std::string(r.comm, strnlen(r.comm, sizeof r.comm));
+    jp["exe"] = r.exe;
+    jp["cwd"] = r.cwd;
+    jp["umask"] = r.umask;
+    json threads = json::array();
+    for (const ThreadRecord& t : p.threads)
+      threads.push_back({{"tid", t.tid}, {"name", std::string(t.name, strnlen(t.name, sizeof t.name))},
+                         {"fs_base", Hex(t.fs_base)}, {"sigmask", Hex(t.sigmask)},
+                         {"rseq_registered", (t.flags & kThreadRseqRegistered) != 0}});
+    jp["threads"] = threads;
+    json handlers = json::array();
+    for (size_t s = 0; s < p.sigactions.size(); ++s)
+      if (p.sigactions[s].handler > 1)
+        handlers.push_back({{"signal", s + 1}, {"handler", Hex(p.sigactions[s].handler)},
+                            {"flags", Hex(p.sigactions[s].flags)}});
+    jp["signal_handlers"] = handlers;
+    json files = json::array();
+    for (const FileEntry& f : p.files)
+      files.push_back({{"fd", f.record.fd}, {"kind", KindName(f.record.kind)}, {"path", f.path},
+                       {"mode", AccessMode(f.record.flags)}, {"offset", f.record.offset},
+                       {"cloexec", (f.record.fd_flags & FD_CLOEXEC) != 0}});
+    jp["files"] = files;
+    json vmas = json::array();
+    uint64_t total = 0;
+    for (const VmaEntry& v : p.vmas) {
+      uint64_t saved = SavedBytes(p, v);
+      total += saved;
+      vmas.push_back({{"start", Hex(v.record.start)}, {"end", Hex(v.record.end)}, {"perms", Perms(v.record.flags)},
+                      {"path", v.path.empty() ? (v.record.flags & kVmaHeap ? "[heap]" : v.record.flags & kVmaStack ? "[stack]" : "") : v.path},
+                      {"size", v.record.end - v.record.start}, {"saved_bytes", saved}});
+    }
+    jp["memory_regions"] = vmas;
+    jp["saved_bytes"] = total;
+    jp["page_data_checksum"] = p.pages_verified ? "ok" : "not checked";
+    all_verified &= p.pages_verified;
+    procs.push_back(jp);
+  }
+  j["processes"] = procs;
+  j["checksums"] = all_verified ? "ok" : "metadata ok, page data not checked";
+  return j;
+}
+
+void PrintImage(const Image& img, std::ostream& out) {
+  out << "Image:          " << img.path << " (" << Size(img.file_size) << ", format version " << img.header.version
+      << ")\n";
+  out << "Taken:          " << Time(img.info.created_ns) << " on " << img.info.hostname << ", kernel "
+      << img.info.kernel_release << "\n";
+  out << "Command:        " << img.cmdline << "\n";
+  out << "Owner:          uid " << img.info.uid << ", gid " << img.info.gid << "\n";
+  out << "Processes:      " << img.processes.size() << (img.info.in_pid_namespace ? " (in a private pid namespace)" : "")
+      << "\n";
+  bool all_verified = true;
+  for (const ProcessImage& p : img.processes) all_verified &= p.pages_verified;
+  out << "Checksums:      " << (all_verified ? "all sections ok" : "metadata ok, page data not checked") << "\n";
+  for (const ProcessImage& p : img.processes) {
+    const ProcessRecord& r = p.process;
+    out << "\nProcess " << r.pid << " (" << std::string(r.comm, strnlen(r.comm, sizeof r.comm)) << "), parent "
+        << r.ppid << ", group " << r.pgid << ", session " << r.sid << "\n";
+    out << "  exe " << r.exe << "\n  cwd " << r.cwd << ", umask " << std::oct << r.umask << std::dec << "\n";
+    for (const ThreadRecord& t : p.threads)
+      out << "  thread " << t.tid << " \"" << std::string(t.name, strnlen(t.name, sizeof t.name)) << "\" fs_base "
+          << Hex(t.fs_base) << " blocked " << Hex(t.sigmask) << "\n";
+    for (size_t s = 0; s < p.sigactions.size(); ++s)
+      if (p.sigactions[s].handler > 1)
+        out << "  signal " << s + 1 << " handler " << Hex(p.sigactions[s].handler) << "\n";
+    out << "  open files:\n";
+    for (const FileEntry& f : p.files)
+      out << "    fd " << f.record.fd << "  " << KindName(f.record.kind) << " " << AccessMode(f.record.flags)
+          << "  offset " << f.record.offset << "  " << f.path << "\n";
+    uint64_t total = 0;
+    out << "  memory regions:\n";
+    for (const VmaEntry& v : p.vmas) {
+      uint64_t saved = SavedBytes(p, v);
+      total += saved;
+      char line[160];
+      snprintf(line, sizeof line, "    %012llx-%012llx %s %10s saved %10s  ",
+               static_cast<unsigned long long>(v.record.start), static_cast<unsigned long long>(v.record.end),
+               Perms(v.record.flags).c_str(), Size(v.record.end - v.record.start).c_str(), Size(saved).c_str());
+      out << line
+          << (v.path.empty() ? (v.record.flags & kVmaHeap ? "[heap]" : v.record.flags & kVmaStack ? "[stack]" : "")
+                             : v.path)
+          << "\n";
+    }
+    out << "  saved memory: " << Size(total) << " in " << p.runs.size() << " runs\n";
+  }
+}
+
+}  // namespace reprise::cr

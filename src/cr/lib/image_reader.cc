@@ -1,0 +1,268 @@
+#include "lib/image_reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "format/hash.h"
+
+namespace reprise::cr {
+namespace {
+
+class ImageFile {
+ public:
+  explicit ImageFile(const std::string& path) : path_(path) {
+    fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw ImageError(errno, "cannot open '" + path + "': " + strerror(errno));
+    struct stat st {};
+    fstat(fd_, &st);
+    if (!S_ISREG(st.st_mode)) throw ImageError(EINVAL, "'" + path + "' is not a regular file");
+    size_ = static_cast<uint64_t>(st.st_size);
+  }
+  ~ImageFile() { close(fd_); }
+  ImageFile(const ImageFile&) = delete;
+  ImageFile& operator=(const ImageFile&) = delete;
+
+  uint64_t size() const { return size_; }
+  int fd() const { return fd_; }
+
+  void Read(void* dst, uint64_t len, uint64_t off) const {
+    if (off > size_ || len > size_ - off) Truncated("data runs past the end of the file");
+    auto* p = static_cast<char*>(dst);
+    while (len) {
+      ssize_t n = pread(fd_, p, len, static_cast<off_t>(off));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw ImageError(errno, "cannot read '" + path_ + "': " + strerror(errno));
+      if (n == 0) Truncated("unexpected end of file");
+      p += n;
+      off += static_cast<uint64_t>(n);
+      len -= static_cast<uint64_t>(n);
+    }
+  }
+
+  // Hashes [off, off+len) in chunks, without holding it all in memory.
+  uint64_t Hash(uint64_t off, uint64_t len) const {
+    XXH3_state_t state;
+    XXH3_64bits_reset(&state);
+    std::unique_ptr<char[]> buf(new char[1 << 20]);
+    while (len) {
+      uint64_t chunk = len < (1u << 20) ? len : (1u << 20);
+      Read(buf.get(), chunk, off);
+      XXH3_64bits_update(&state, buf.get(), chunk);
+      off += chunk;
+      len -= chunk;
+    }
+    return XXH3_64bits_digest(&state);
+  }
+
+  [[noreturn]] void Truncated(const std::string& why) const {
+    throw ImageError(EINVAL, "'" + path_ + "' is truncated (" + why + ")");
+  }
+  [[noreturn]] void Corrupt(const std::string& why) const {
+    throw ImageError(EINVAL, "'" + path_ + "' is corrupt: " + why);
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+};
+
+const char* SectionName(uint32_t type) {
+  switch (static_cast<SectionType>(type)) {
+    case SectionType::kImageInfo: return "image info";
+    case SectionType::kProcess: return "process";
+    case SectionType::kThreads: return "threads";
+    case SectionType::kSigactions: return "signal actions";
+    case SectionType::kFiles: return "files";
+    case SectionType::kVmas: return "memory map";
+    case SectionType::kRuns: return "page runs";
+    case SectionType::kPages: return "page data";
+    case SectionType::kEnd: return "end";
+  }
+  return "unknown";
+}
+
+template <typename T>
+std::vector<T> AsArray(const ImageFile& f, const std::vector<char>& payload, const char* what) {
+  if (payload.size() % sizeof(T)) f.Corrupt(std::string("bad size of the ") + what + " section");
+  std::vector<T> out(payload.size() / sizeof(T));
+  if (!out.empty()) memcpy(out.data(), payload.data(), payload.size());
+  return out;
+}
+
+// Records of a fixed struct followed by path bytes padded to 8.
+template <typename Rec, typename Entry>
+std::vector<Entry> AsPathRecords(const ImageFile& f, const std::vector<char>& payload, const char* what) {
+  std::vector<Entry> out;
+  size_t at = 0;
+  while (at < payload.size()) {
+    Entry e{};
+    if (payload.size() - at < sizeof(Rec)) f.Corrupt(std::string("short record in the ") + what + " section");
+    memcpy(&e.record, payload.data() + at, sizeof(Rec));
+    at += sizeof(Rec);
+    uint64_t padded = AlignUp(e.record.path_len, 8);
+    if (e.record.path_len > 4096 || payload.size() - at < padded)
+      f.Corrupt(std::string("bad path in the ") + what + " section");
+    e.path.assign(payload.data() + at, e.record.path_len);
+    at += padded;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+void CheckProcess(const ImageFile& f, const ProcessImage& p) {
+  if (p.threads.empty()) f.Corrupt("a process has no threads");
+  if (p.sigactions.size() != 64) f.Corrupt("a process lacks its signal actions");
+  uint64_t prev_end = 0;
+  for (const VmaEntry& v : p.vmas) {
+    const VmaRecord& r = v.record;
+    if (r.start >= r.end || r.start % kPageSize || r.end % kPageSize || r.start < prev_end)
+      f.Corrupt("memory map out of order");
+    prev_end = r.end;
+    if (uint64_t{r.first_run} + r.run_count > p.runs.size()) f.Corrupt("page runs out of range");
+    for (uint32_t i = 0; i < r.run_count; ++i) {
+      const PageRun& run = p.runs[r.first_run + i];
+      if (run.start < r.start || run.start + run.pages * kPageSize > r.end || run.pages == 0)
+        f.Corrupt("page run outside its memory region");
+    }
+  }
+  uint64_t expect = p.pages_offset;
+  for (const PageRun& run : p.runs) {
+    if (run.data_offset != expect) f.Corrupt("page data out of order");
+    expect += run.pages * kPageSize;
+  }
+  if (expect - p.pages_offset != p.pages_size) f.Corrupt("page data size does not match its runs");
+}
+
+}  // namespace
+
+Image ReadImage(const std::string& path, bool verify_pages) {
+  ImageFile f(path);
+  Image img;
+  img.path = path;
+  img.file_size = f.size();
+  const std::string not_image = "'" + path + "' is not a Reprise checkpoint image";
+  if (f.size() < sizeof(FileHeader)) {
+    char magic[8] = {};
+    uint64_t n = f.size() < 8 ? f.size() : 8;
+    f.Read(magic, n, 0);
+    if (n == 0 || memcmp(magic, kImageMagic, n) != 0) throw ImageError(EINVAL, not_image);
+    f.Truncated("no complete header");
+  }
+  f.Read(&img.header, sizeof img.header, 0);
+  if (memcmp(img.header.magic, kImageMagic, 8) != 0) throw ImageError(EINVAL, not_image);
+  if (img.header.version > kFormatVersion)
+    throw ImageError(EINVAL, "'" + path + "' has image format version " + std::to_string(img.header.version) +
+                                 ", newer than this program supports (" + std::to_string(kFormatVersion) + ")");
+  if (img.header.header_hash != reprise_hash(&img.header, offsetof(FileHeader, header_hash)))
+    f.Corrupt("header checksum mismatch");
+  if (img.header.version != kFormatVersion || img.header.header_size != sizeof(FileHeader))
+    f.Corrupt("unknown header layout");
+  if (img.header.arch != kArchX86_64) throw ImageError(EINVAL, "'" + path + "' was taken on another architecture");
+
+  uint64_t off = sizeof(FileHeader);
+  bool ended = false;
+  bool have_info = false;
+  while (!ended) {
+    if (off == f.size()) f.Truncated("the end marker is missing");
+    SectionHeader h{};
+    f.Read(&h, sizeof h, off);
+    if (h.magic != kSectionMagic || h.header_hash != reprise_hash(&h, offsetof(SectionHeader, header_hash)))
+      f.Corrupt("bad section header at offset " + std::to_string(off));
+    bool pages = h.type == static_cast<uint32_t>(SectionType::kPages);
+    uint64_t expect_payload = pages ? AlignUp(off + sizeof h, kPageSize) : off + sizeof h;
+    if (h.payload_offset != expect_payload) f.Corrupt("misplaced section payload at offset " + std::to_string(off));
+    if (h.payload_offset > f.size() || h.payload_size > f.size() - h.payload_offset)
+      f.Truncated(std::string("the ") + SectionName(h.type) + " section is cut short");
+    if (pages && h.payload_offset > off + sizeof h) {  // the alignment gap must be zeros
+      std::vector<char> gap(h.payload_offset - off - sizeof h);
+      f.Read(gap.data(), gap.size(), off + sizeof h);
+      for (char c : gap)
+        if (c) f.Corrupt("non-zero padding before page data");
+    }
+    if (h.owner != kImageWide && (!have_info || h.owner >= img.processes.size()))
+      f.Corrupt("section for an unknown process");
+    std::vector<char> payload;
+    if (!pages) {
+      if (h.payload_size > (256u << 20)) f.Corrupt("oversized metadata section");
+      payload.resize(h.payload_size);
+      f.Read(payload.data(), payload.size(), h.payload_offset);
+      if (reprise_hash(payload.data(), payload.size()) != h.payload_hash)
+        f.Corrupt(std::string("checksum mismatch in the ") + SectionName(h.type) + " section");
+    }
+    ProcessImage* p = h.owner == kImageWide ? nullptr : &img.processes[h.owner];
+    switch (static_cast<SectionType>(h.type)) {
+      case SectionType::kImageInfo:
+        if (have_info || payload.size() < sizeof(ImageInfo)) f.Corrupt("bad image info section");
+        memcpy(&img.info, payload.data(), sizeof img.info);
+        if (img.info.cmdline_len != payload.size() - sizeof(ImageInfo) || img.info.process_count == 0 ||
+            img.info.process_count > 65536)
+          f.Corrupt("bad image info section");
+        img.cmdline.assign(payload.data() + sizeof(ImageInfo), img.info.cmdline_len);
+        img.processes.resize(img.info.process_count);
+        have_info = true;
+        break;
+      case SectionType::kProcess:
+        if (!p || payload.size() != sizeof(ProcessRecord)) f.Corrupt("bad process section");
+        memcpy(&p->process, payload.data(), sizeof p->process);
+        break;
+      case SectionType::kThreads:
+        if (!p) f.Corrupt("bad threads section");
+        p->threads = AsArray<ThreadRecord>(f, payload, "threads");
+        break;
+      case SectionType::kSigactions:
+        if (!p) f.Corrupt("bad signal actions section");
+        p->sigactions = AsArray<SigactionRecord>(f, payload, "signal actions");
+        break;
+      case SectionType::kFiles:
+        if (!p) f.Corrupt("bad files section");
+        p->files = AsPathRecords<FileRecord, FileEntry>(f, payload, "files");
+        break;
+      case SectionType::kVmas:
+        if (!p) f.Corrupt("bad memory map section");
+        p->vmas = AsPathRecords<VmaRecord, VmaEntry>(f, payload, "memory map");
+        break;
+      case SectionType::kRuns:
+        if (!p) f.Corrupt("bad page runs section");
+        p->runs = AsArray<PageRun>(f, payload, "page runs");
+        break;
+      case SectionType::kPages:
+        if (!p) f.Corrupt("bad page data section");
+        p->pages_offset = h.payload_offset;
+        p->pages_size = h.payload_size;
+        p->pages_hash = h.payload_hash;
+        if (verify_pages) {
+          if (f.Hash(h.payload_offset, h.payload_size) != h.payload_hash)
+            f.Corrupt("checksum mismatch in the page data section");
+          p->pages_verified = true;
+        }
+        break;
+      case SectionType::kEnd: {
+        EndRecord end{};
+        if (payload.size() != sizeof end) f.Corrupt("bad end section");
+        memcpy(&end, payload.data(), sizeof end);
+        if (end.section_count != img.section_count) f.Corrupt("section count mismatch");
+        if (end.file_size != f.size()) {
+          if (end.file_size > f.size()) f.Truncated("shorter than recorded");
+          f.Corrupt("data after the end marker");
+        }
+        ended = true;
+        break;
+      }
+      default:
+        f.Corrupt("unknown section type " + std::to_string(h.type));
+    }
+    if (!have_info) f.Corrupt("the image info section is missing");
+    ++img.section_count;
+    off = h.payload_offset + h.payload_size;
+  }
+  for (const ProcessImage& p : img.processes) CheckProcess(f, p);
+  return img;
+}
+
+}  // namespace reprise::cr

@@ -1,0 +1,61 @@
+// Reads and validates a checkpoint image. Every byte outside page data is
+// checked here (magic, version, hashes, section order, bounds, zero padding);
+// page data is checked here too with verify_pages, or by the restorer while
+// it reads pages into place.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "format/image_format.h"
+
+namespace reprise::cr {
+
+// An image that cannot be used; what() is one line for the user, code() an
+// errno value (EINVAL for a bad image, ENOENT for a missing one...).
+class ImageError : public std::runtime_error {
+ public:
+  ImageError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  int code() const { return code_; }
+
+ private:
+  int code_;
+};
+
+struct FileEntry {
+  FileRecord record;
+  std::string path;
+};
+
+struct VmaEntry {
+  VmaRecord record;
+  std::string path;  // empty for anonymous memory
+};
+
+struct ProcessImage {
+  ProcessRecord process{};
+  std::vector<ThreadRecord> threads;
+  std::vector<SigactionRecord> sigactions;
+  std::vector<FileEntry> files;
+  std::vector<VmaEntry> vmas;
+  std::vector<PageRun> runs;
+  uint64_t pages_offset = 0, pages_size = 0, pages_hash = 0;
+  bool pages_verified = false;
+};
+
+struct Image {
+  std::string path;
+  FileHeader header{};
+  ImageInfo info{};
+  std::string cmdline;
+  std::vector<ProcessImage> processes;
+  uint64_t file_size = 0;
+  uint64_t section_count = 0;
+};
+
+// Throws ImageError. The file stays open only during the call.
+Image ReadImage(const std::string& path, bool verify_pages);
+
+}  // namespace reprise::cr

@@ -1,0 +1,61 @@
+// cr_checkpoint [options] ID: writes an image of the processes of ID (a
+// process tree by default) that were started under cr_run. BLCR-compatible
+// options; exits 0 only when the image is complete and durable, otherwise
+// with an errno value and a one-line message.
+#include <csignal>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "lib/checkpoint.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Checkpoint processes started under cr_run into an image file."};
+  reprise::cr::CheckpointRequest req;
+  bool tree = false, pid = false, pgid = false, sid = false;
+  bool kill_after = false, term_after = false, stop_after = false, cont_after = false, abort_after = false;
+  bool run = false, quiet = false;
+  int signal_after = 0, timeout = 30;
+  app.add_flag("-T,--tree", tree, "The process ID and all its descendants (default)");
+  app.add_flag("-p,--pid,--process", pid, "Only process ID");
+  app.add_flag("-g,--pgid,--group", pgid, "Every process of process group ID");
+  app.add_flag("-s,--sid,--session", sid, "Every process of session ID");
+  app.add_option("-f,--file", req.file, "Image file to write (default: context.ID in the current directory)");
+  app.add_option("-S,--signal", signal_after, "Send signal N to the processes after the checkpoint")
+      ->check(CLI::Range(1, 64));
+  app.add_flag("--kill", kill_after, "Send SIGKILL after the checkpoint");
+  app.add_flag("--term", term_after, "Send SIGTERM after the checkpoint");
+  app.add_flag("--stop", stop_after, "Leave the processes stopped (SIGSTOP) after the checkpoint");
+  app.add_flag("--cont", cont_after, "Send SIGCONT after the checkpoint");
+  app.add_flag("--abort", abort_after, "Send SIGABRT after the checkpoint");
+  app.add_flag("--run", run, "Let the processes continue (default)");
+  app.add_option("-t,--time", timeout, "Seconds to wait for the processes to answer")->check(CLI::PositiveNumber);
+  app.add_flag("-q,--quiet", quiet, "Print nothing on success");
+  pid_t id = 0;
+  app.add_option("ID", id, "Process (or group/session) id; a cr_run's pid means its program")->required();
+  app.set_version_flag("--version", "cr_checkpoint (Reprise) 0.1");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 255;
+  }
+  if (tree + pid + pgid + sid > 1) {
+    std::cerr << "cr_checkpoint: choose one of --tree, --pid, --pgid, --sid\n";
+    return 255;
+  }
+  req.id = id;
+  req.scope = pid ? reprise::cr::kScopePid : pgid ? reprise::cr::kScopePgid : sid ? reprise::cr::kScopeSid
+                                                                               : reprise::cr::kScopeTree;
+  req.signal_after = kill_after ? SIGKILL : term_after ? SIGTERM : abort_after ? SIGABRT : cont_after ? SIGCONT
+                                                                                                     : signal_after;
+  req.stop_before_resume = stop_after;
+  req.hello_timeout_ms = timeout * 1000;
+  reprise::cr::CheckpointOutcome out = reprise::cr::Checkpoint(req);
+  if (out.exit_code != 0) {
+    std::cerr << "cr_checkpoint: " << out.message << "\n";
+    return out.exit_code > 0 && out.exit_code < 255 ? out.exit_code : 1;
+  }
+  (void)quiet;
+  return 0;
+}
