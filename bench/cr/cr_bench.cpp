@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -144,9 +145,12 @@ Row measure(const Config &cfg, const std::string &workload, const std::vector<st
     std::vector<std::string> cr_run_argv{cfg.bin_dir + "/cr_run"};
     cr_run_argv.insert(cr_run_argv.end(), argv.begin(), argv.end());
     Process app = Process::spawn(cr_run_argv, {cfg.work_dir, out, out + ".err", {}, {}});
-    if (!wait_for_text(out, "ready", 300s)) {
-        row.error = "program not ready: " + read_file(out + ".err");
-        return row;
+    for (auto deadline = std::chrono::steady_clock::now() + 300s;
+         read_file(out).find("ready") == std::string::npos;) {
+        if (app.wait(5ms) || std::chrono::steady_clock::now() > deadline) {
+            row.error = "program did not get ready: " + read_file(out + ".err");
+            return row;
+        }
     }
     std::this_thread::sleep_for(200ms);
     pid_t real = deepest_descendant(app.pid());
@@ -279,6 +283,9 @@ Config parse(int argc, char **argv)
                      "[--reps 3]\n";
         exit(2);
     }
+    // Children chdir to the work directory before exec: paths must be absolute.
+    for (std::string *dir : {&cfg.bin_dir, &cfg.programs_dir, &cfg.work_dir})
+        *dir = std::filesystem::absolute(*dir).lexically_normal().string();
     return cfg;
 }
 

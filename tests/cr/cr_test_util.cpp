@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,6 +64,8 @@ Process Process::spawn(const std::vector<std::string> &argv, const SpawnOptions 
         throw std::runtime_error(std::string("fork: ") + strerror(errno));
     if (pid == 0) {
         setpgid(0, 0);
+        // If the test (or benchmark) dies, its children must not linger.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (options.gid && (setgroups(0, nullptr) != 0 || setgid(*options.gid) != 0))
             _exit(126);
         if (options.uid && setuid(*options.uid) != 0)
