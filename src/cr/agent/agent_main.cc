@@ -23,6 +23,7 @@
 #include <type_traits>
 
 #include "agent_state.h"
+#include "threads.h"
 #include "format/control_protocol.h"
 
 namespace reprise::cr::agent {
@@ -83,54 +84,42 @@ bool PeerMayCheckpoint(int fd) {
   return cred.uid == 0 || cred.uid == getuid();
 }
 
-int CountThreads() {
-  int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return -1;
-  char buf[4096];
-  int count = 0;
-  for (;;) {
-    long n = syscall(SYS_getdents64, dir, buf, sizeof buf);
-    if (n <= 0) break;
-    for (long off = 0; off < n;) {
-      auto* d = reinterpret_cast<struct dirent64*>(buf + off);
-      if (d->d_name[0] != '.') ++count;
-      off += d->d_reclen;
-    }
-  }
-  close(dir);
-  return count;
-}
-
 enum class DumpOutcome { kWritten, kFailed, kRestored };
 
 // Writes this process's sections. Returns twice when the image is restarted:
 // the second time with kRestored, inside the restarted process.
 DumpOutcome DumpThisProcess(int fd, uint32_t owner, const ucontext_t* uc, DumpError& err) {
-  if (CountThreads() > 1) {
-    err.Set(ENOTSUP, "multi-threaded processes are not supported yet");
-    return DumpOutcome::kFailed;
-  }
   static_assert(std::is_trivially_default_constructible_v<AgentState>);
   if (!g_agent.arena.Map(256ul << 20)) {
     err.Set(ENOMEM, "cannot map the agent's scratch memory");
     return DumpOutcome::kFailed;
   }
-  // The park point: everything below is skipped after a restart.
-  void* restored = reprise_park(&g_agent.thread.park);
-  if (restored) {
-    RestoreProcessState(static_cast<restore_info*>(restored));
-    return DumpOutcome::kRestored;
+  bool ok = StopOtherThreads(err);
+  if (ok) {
+    FillThread(g_agent.threads[0], uc);
+    // The park point: everything below is skipped after a restart.
+    void* restored = reprise_park(&g_agent.threads[0].park);
+    if (restored) {
+      RestoreThread(static_cast<restore_info*>(restored), g_agent.threads[0], /*coordinator=*/true);
+      return DumpOutcome::kRestored;
+    }
+    // Memory refusals (SysV shm, deleted mappings) come before any write; an
+    // fd refusal after a few metadata bytes just discards the temp image.
+    ok = CollectProcessState(err) && SurveyMemory(err) && WriteProcessState(fd, owner, err) &&
+         WriteMemory(fd, owner, err);
   }
-  // Memory refusals (SysV shm, deleted mappings) come before any write; an fd
-  // refusal after a few metadata bytes just discards the temp image.
-  bool ok = CollectProcessState(uc, err) && SurveyMemory(err) && WriteProcessState(fd, owner, err) &&
-            WriteMemory(fd, owner, err);
+  ResumeOtherThreads();
   g_agent.arena.Unmap();
   return ok ? DumpOutcome::kWritten : DumpOutcome::kFailed;
 }
 
 void CheckpointHandler(int, siginfo_t*, void* context) {
   int saved_errno = errno;
+  if (CheckpointInProgressElsewhere()) {  // we are one of the other threads
+    ParkThisThread(static_cast<const ucontext_t*>(context));
+    errno = saved_errno;
+    return;
+  }
   int conn = accept4(g_agent.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
   if (conn < 0) {  // a stray signal, not a checkpoint request
     errno = saved_errno;

@@ -31,15 +31,23 @@ struct DumpError {
 // No member initialisers: g_agent must be zero-initialised statically, not by
 // a C++ constructor that could run after the agent's own constructor.
 // AgentInit() sets the fds to -1 first thing.
+inline constexpr uint32_t kMaxThreads = 4096;
+
 struct AgentState {
   int checkpoint_signal;
   int listen_fd;                // the control socket's fd number
   int conn_fd;                  // connection of the running checkpoint
   int image_fd;                 // image fd received with kDump
-  bool rseq_registered;
   uint32_t tid_offset;          // glibc's cached tid in struct pthread
   ProcessRecord process;        // filled at each checkpoint
-  ThreadRecord thread;          // the (single) checkpointing thread
+  // threads[0] is the coordinator (the thread that took cr_checkpoint's
+  // signal); the others park in their own handlers in slots 1..
+  ThreadRecord threads[kMaxThreads];
+  uint32_t thread_slots;        // used slots of threads[]
+  int32_t coordinator_tid;      // 0 when no checkpoint is in progress
+  uint32_t parked;              // threads parked so far (futex word)
+  uint32_t checkpoint_epoch;    // bumped at each checkpoint
+  uint32_t resume_epoch;        // set to checkpoint_epoch to release threads (futex word)
   SigactionRecord sigactions[64];
   Arena arena;
 };
@@ -49,8 +57,8 @@ extern AgentState g_agent;
 // Creates (or re-creates after fork/restart) the listening control socket.
 bool OpenControlSocket();
 
-// Fills g_agent.process (except the vDSO fields), .thread, .sigactions.
-bool CollectProcessState(const ucontext_t* uc, DumpError& err);
+// Fills g_agent.process (except the vDSO fields) and .sigactions.
+bool CollectProcessState(DumpError& err);
 
 // Writes PROCESS, THREADS, SIGACTIONS and FILES sections. Returns false with
 // err set on a refusal (an fd that cannot be restored) or a write error.
@@ -63,7 +71,12 @@ bool SurveyMemory(DumpError& err);
 // Writes VMAS, RUNS and PAGES sections from the survey.
 bool WriteMemory(int fd, uint32_t owner, DumpError& err);
 
-// Re-applies what the kernel forgot across exec of the restorer.
-void RestoreProcessState(const restore_info* info);
+// Fills a ThreadRecord for the calling thread.
+void FillThread(ThreadRecord& t, const ucontext_t* uc);
+
+// Runs in every thread after a restart, once the restorer has jumped back to
+// its park point. The coordinator also restores per-process state, and the
+// last one out unmaps the restorer's hole.
+void RestoreThread(restore_info* info, const ThreadRecord& record, bool coordinator);
 
 }  // namespace reprise::cr::agent

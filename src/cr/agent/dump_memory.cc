@@ -172,7 +172,7 @@ StackSnapshot SnapshotOwnStack() {
   StackSnapshot snap;
   char here;
   uint64_t low = (reinterpret_cast<uint64_t>(&here) - 256) & ~(kPageSize - 1);
-  uint64_t high = AlignUp(g_agent.thread.park.rsp, kPageSize) + kPageSize;
+  uint64_t high = AlignUp(g_agent.threads[0].park.rsp, kPageSize) + kPageSize;
   char* copy = static_cast<char*>(g_agent.arena.Alloc(high - low, kPageSize));
   if (!copy) return snap;
   memcpy(copy, reinterpret_cast<const void*>(low), high - low);

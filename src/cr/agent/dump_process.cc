@@ -3,6 +3,7 @@
 #include <asm/prctl.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -103,7 +104,7 @@ void FillProcess(ProcessRecord& p) {
   p.euid = geteuid();
   p.egid = getegid();
   p.umask = ReadUmask();
-  p.thread_count = 1;
+  p.thread_count = g_agent.thread_slots;
   p.personality = static_cast<uint32_t>(personality(0xffffffff));
   for (int r = 0; r < 16; ++r) {
     struct rlimit lim {};
@@ -127,6 +128,8 @@ void FillProcess(ProcessRecord& p) {
   ReadLink("/proc/self/exe", p.exe, sizeof p.exe);
 }
 
+}  // namespace
+
 void FillThread(ThreadRecord& t, const ucontext_t* uc) {
   t.tid = static_cast<int32_t>(syscall(SYS_gettid));
   syscall(SYS_arch_prctl, ARCH_GET_FS, &t.fs_base);
@@ -141,6 +144,8 @@ void FillThread(ThreadRecord& t, const ucontext_t* uc) {
     if (static_cast<int32_t>(area->cpu_id) >= 0) t.flags |= kThreadRseqRegistered;
   }
 }
+
+namespace {
 
 void FillSigactions(SigactionRecord* out) {
   for (int sig = 1; sig <= 64; ++sig) {
@@ -203,7 +208,10 @@ bool DescribeFd(int fd, FileRecord& rec, char* path, size_t cap, DumpError& err)
   } else if (S_ISCHR(st.st_mode) && IsTerminal(st)) {
     rec.kind = static_cast<uint32_t>(FileKind::kTerminal);
   } else if (S_ISFIFO(st.st_mode) && strncmp(path, "pipe:", 5) == 0) {
-    rec.kind = static_cast<uint32_t>(FileKind::kPipeOut);
+    rec.kind = static_cast<uint32_t>(FileKind::kPipe);
+  } else if (S_ISFIFO(st.st_mode)) {
+    err.Set(ENOTSUP, "fd ", num, ": named FIFOs cannot be checkpointed yet");
+    return false;
   } else if (S_ISSOCK(st.st_mode)) {
     err.Set(ENOTSUP, "fd ", num, ": sockets cannot be checkpointed (a connection cannot be restored)");
     return false;
@@ -214,7 +222,27 @@ bool DescribeFd(int fd, FileRecord& rec, char* path, size_t cap, DumpError& err)
   return true;
 }
 
+// Copies the bytes waiting in a pipe without consuming them: tee() into a
+// scratch pipe, then read that. Returns the count, or -1 if they do not fit.
+ssize_t PeekPipe(int fd, int scratch[2], char* dst, size_t cap) {
+  int waiting = 0;
+  if (ioctl(fd, FIONREAD, &waiting) != 0 || waiting <= 0) return 0;
+  if (static_cast<size_t>(waiting) > cap) return -1;
+  ssize_t copied = tee(fd, scratch[1], static_cast<size_t>(waiting), SPLICE_F_NONBLOCK);
+  if (copied != waiting) return -1;
+  size_t got = 0;
+  while (got < static_cast<size_t>(copied)) {
+    ssize_t n = read(scratch[0], dst + got, static_cast<size_t>(copied) - got);
+    if (n <= 0) return -1;
+    got += static_cast<size_t>(n);
+  }
+  return copied;
+}
+
 bool DumpFiles(int fd, uint32_t owner, DumpError& err) {
+  constexpr size_t kPipeCapacity = 1 << 20;
+  int scratch[2] = {-1, -1};
+  if (pipe2(scratch, O_CLOEXEC | O_NONBLOCK) == 0) fcntl(scratch[1], F_SETPIPE_SZ, kPipeCapacity);
   int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) {
     err.Set(errno, "cannot list open files");
@@ -233,7 +261,9 @@ bool DumpFiles(int fd, uint32_t owner, DumpError& err) {
       if (d->d_name[0] == '.') continue;
       const char* s = d->d_name;
       int num = static_cast<int>(ParseDec(s));
-      if (num == dir || num == g_agent.listen_fd || num == g_agent.conn_fd || num == g_agent.image_fd) continue;
+      if (num == dir || num == g_agent.listen_fd || num == g_agent.conn_fd || num == g_agent.image_fd ||
+          num == scratch[0] || num == scratch[1])
+        continue;
       FileRecord rec{};
       char path[4096];
       if (!DescribeFd(num, rec, path, sizeof path, err)) {
@@ -241,21 +271,39 @@ bool DumpFiles(int fd, uint32_t owner, DumpError& err) {
         break;
       }
       rec.path_len = static_cast<uint32_t>(strlen(path));
-      size_t bytes = sizeof rec + AlignUp(rec.path_len, 8);
-      char* dst = static_cast<char*>(g_agent.arena.Alloc(bytes, 1));
+      size_t head = sizeof rec + AlignUp(rec.path_len, 8);
+      char* dst = static_cast<char*>(g_agent.arena.Alloc(head + kPipeCapacity, 1));
       if (!dst) {
         err.Set(ENOMEM, "too many open files to describe");
         ok = false;
         break;
       }
-      memset(dst, 0, bytes);
+      memset(dst, 0, head);
+      if (rec.kind == static_cast<uint32_t>(FileKind::kPipe) && (rec.flags & O_ACCMODE) != O_WRONLY) {
+        ssize_t n = scratch[0] < 0 ? -1 : PeekPipe(num, scratch, dst + head, kPipeCapacity);
+        if (n < 0) {
+          char numtext[24];
+          AppendDec(numtext, static_cast<uint64_t>(num));
+          err.Set(ENOTSUP, "fd ", numtext, ": cannot copy the bytes waiting in the pipe");
+          ok = false;
+          break;
+        }
+        rec.data_len = static_cast<uint32_t>(n);
+      }
+      size_t bytes = head + AlignUp(rec.data_len, 8);
+      memset(dst + head + rec.data_len, 0, bytes - head - rec.data_len);
       memcpy(dst, &rec, sizeof rec);
       memcpy(dst + sizeof rec, path, rec.path_len);
+      g_agent.arena.Reset(static_cast<size_t>(dst + bytes - reinterpret_cast<char*>(g_agent.arena.begin())));
       size += bytes;
     }
     if (!ok) break;
   }
   close(dir);
+  if (scratch[0] >= 0) {
+    close(scratch[0]);
+    close(scratch[1]);
+  }
   if (ok) {
     if (int e = AppendSection(fd, owner, SectionType::kFiles, out, size)) {
       err.Set(e, "writing the image: ", strerror(e));
@@ -268,7 +316,7 @@ bool DumpFiles(int fd, uint32_t owner, DumpError& err) {
 
 }  // namespace
 
-bool CollectProcessState(const ucontext_t* uc, DumpError& err) {
+bool CollectProcessState(DumpError& err) {
   ProcessRecord& p = g_agent.process;
   memset(&p, 0, sizeof p);
   FillProcess(p);
@@ -277,8 +325,6 @@ bool CollectProcessState(const ucontext_t* uc, DumpError& err) {
     return false;
   }
   g_agent.tid_offset = p.tid_offset;
-  FillThread(g_agent.thread, uc);
-  g_agent.rseq_registered = (g_agent.thread.flags & kThreadRseqRegistered) != 0;
   FillSigactions(g_agent.sigactions);
   return true;
 }
@@ -286,7 +332,7 @@ bool CollectProcessState(const ucontext_t* uc, DumpError& err) {
 bool WriteProcessState(int fd, uint32_t owner, DumpError& err) {
   const ProcessRecord& p = g_agent.process;
   int e = AppendSection(fd, owner, SectionType::kProcess, &p, sizeof p);
-  if (!e) e = AppendSection(fd, owner, SectionType::kThreads, &g_agent.thread, sizeof g_agent.thread);
+  if (!e) e = AppendSection(fd, owner, SectionType::kThreads, g_agent.threads, g_agent.thread_slots * sizeof(ThreadRecord));
   if (!e) e = AppendSection(fd, owner, SectionType::kSigactions, g_agent.sigactions, sizeof g_agent.sigactions);
   if (e) {
     err.Set(e, "writing the image: ", strerror(e));
@@ -295,7 +341,7 @@ bool WriteProcessState(int fd, uint32_t owner, DumpError& err) {
   return DumpFiles(fd, owner, err);
 }
 
-void RestoreProcessState(const restore_info* info) {
+void RestoreProcessState() {
   for (int sig = 1; sig <= 64; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     const SigactionRecord& s = g_agent.sigactions[sig - 1];
@@ -310,20 +356,9 @@ void RestoreProcessState(const restore_info* info) {
     v.it_value.tv_usec = static_cast<suseconds_t>(p.itimers[t][3]);
     if (v.it_value.tv_sec || v.it_value.tv_usec) setitimer(static_cast<__itimer_which>(t), &v, nullptr);
   }
-  if (g_agent.rseq_registered) {
-    void* area = static_cast<char*>(__builtin_thread_pointer()) + __rseq_offset;
-    syscall(SYS_rseq, area, 32, 0, 0x53053053);
-  }
-  // With --no-restore-pid the kernel gave us a new tid: glibc must agree.
-  int32_t tid = static_cast<int32_t>(syscall(SYS_gettid));
-  if (g_agent.tid_offset && tid != g_agent.thread.tid)
-    reinterpret_cast<int32_t*>(pthread_self())[g_agent.tid_offset / 4] = tid;
-  prctl(PR_SET_NAME, g_agent.thread.name);
   g_agent.conn_fd = -1;
   g_agent.image_fd = -1;
   OpenControlSocket();
-  // The restorer's hole (its code, stack and plan) is ours to remove now.
-  munmap(reinterpret_cast<void*>(info->hole_start), info->hole_len);
 }
 
 }  // namespace reprise::cr::agent

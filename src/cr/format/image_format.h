@@ -144,7 +144,8 @@ enum class FileKind : uint32_t {
   kDirectory = 2,
   kDevice = 3,     // /dev/null, /dev/zero, /dev/urandom, /dev/random, /dev/full
   kTerminal = 4,   // reattached to cr_restart's terminal
-  kPipeOut = 5,    // pipe leading outside the checkpointed tree
+  kPipe = 5,       // recreated if another fd of the image holds the same
+                   // pipe (ino), else cr_restart's stdin/stdout stand in
 };
 
 struct FileRecord {
@@ -158,6 +159,8 @@ struct FileRecord {
   uint64_t mtime_ns;
   uint32_t mode;
   uint32_t path_len;  // path bytes follow, then zero padding to 8
+  uint32_t data_len;  // pipes: bytes buffered in the pipe, after the path
+  uint32_t reserved;
 };
 
 enum VmaFlags : uint32_t {

@@ -46,7 +46,7 @@ const char* KindName(uint32_t kind) {
     case FileKind::kDirectory: return "directory";
     case FileKind::kDevice: return "device";
     case FileKind::kTerminal: return "terminal";
-    case FileKind::kPipeOut: return "pipe";
+    case FileKind::kPipe: return "pipe";
   }
   return "unknown";
 }

@@ -110,6 +110,13 @@ std::vector<Entry> AsPathRecords(const ImageFile& f, const std::vector<char>& pa
       f.Corrupt(std::string("bad path in the ") + what + " section");
     e.path.assign(payload.data() + at, e.record.path_len);
     at += padded;
+    if constexpr (requires { e.data; }) {  // bytes that were waiting in a pipe
+      uint64_t data_padded = AlignUp(e.record.data_len, 8);
+      if (e.record.data_len > (1u << 20) || payload.size() - at < data_padded)
+        f.Corrupt(std::string("bad pipe data in the ") + what + " section");
+      e.data.assign(payload.data() + at, e.record.data_len);
+      at += data_padded;
+    }
     out.push_back(std::move(e));
   }
   return out;

@@ -27,6 +27,7 @@ class ImageError : public std::runtime_error {
 struct FileEntry {
   FileRecord record;
   std::string path;
+  std::string data;  // pipes: the bytes that were waiting in them
 };
 
 struct VmaEntry {

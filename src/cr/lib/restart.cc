@@ -56,9 +56,6 @@ void CheckCompatible(const Image& img) {
     throw Failure{EPERM, "the image belongs to uid " + std::to_string(img.info.uid) + ": Operation not permitted"};
   if (img.processes.size() != 1)
     throw Failure{ENOTSUP, "images of several processes cannot be restarted by this version yet"};
-  const ProcessImage& p = img.processes[0];
-  if (p.threads.size() != 1)
-    throw Failure{ENOTSUP, "images of multi-threaded processes cannot be restarted by this version yet"};
 }
 
 uint64_t MtimeNs(const struct stat& st) {
@@ -112,8 +109,9 @@ void Append(std::string& blob, const T* items, size_t n, uint64_t* offset_field)
 }
 
 std::string BuildPlan(const ProcessImage& p, const FdNumbers& n, const std::map<std::string, int>& mapping_numbers,
-                      bool have_exe) {
+                      bool have_exe, bool restore_tids) {
   plan_header h{};
+  h.restore_tids = restore_tids ? 1 : 0;
   h.magic = REPRISE_PLAN_MAGIC;
   h.image_fd = n.image;
   h.status_fd = n.status;
@@ -230,7 +228,7 @@ RestartFailure Restart(const RestartRequest& req) {
     }
     int exe_fd = open(proc.process.exe, O_RDONLY | O_CLOEXEC);
     if (exe_fd >= 0) setup.helper_fds.push_back({owned.Add(exe_fd), numbers.exe});
-    std::string plan = BuildPlan(proc, numbers, mapping_numbers, exe_fd >= 0);
+    std::string plan = BuildPlan(proc, numbers, mapping_numbers, exe_fd >= 0, req.restore_pid);
     int image_fd = owned.Add(open(req.path.c_str(), O_RDONLY | O_CLOEXEC));
     int plan_fd = owned.Add(PlanFd(plan));
     if (image_fd < 0) throw Failure{errno, "cannot open '" + req.path + "': " + strerror(errno)};

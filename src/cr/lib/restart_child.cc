@@ -93,7 +93,7 @@ void RestoreFds(const ChildSetup& s) {
     bool owned = true;
     switch (static_cast<FileKind>(r.kind)) {
       case FileKind::kTerminal:
-      case FileKind::kPipeOut:
+      case FileKind::kPipe:
         src = std_src[r.fd <= 2 ? r.fd : 1];
         owned = false;
         break;

@@ -55,7 +55,7 @@ struct plan_header {
   uint64_t arg_start, arg_end, env_start, env_end;
   uint64_t auxv[64];
   uint32_t auxv_words;
-  uint32_t reserved;
+  uint32_t restore_tids;     /* 1: threads get their saved tids (clone3 set_tid) */
 };
 
 /* Status line the restorer sends before it waits for "go". */
@@ -70,7 +70,9 @@ struct restore_info {
   uint64_t magic;
   uint64_t hole_start, hole_len;
   uint32_t thread_count;
-  volatile uint32_t threads_arrived;
+  uint32_t threads_arrived;  /* futex words, updated atomically */
+  uint32_t go;
+  uint32_t departed;
 };
 
 #endif

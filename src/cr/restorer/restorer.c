@@ -15,6 +15,7 @@
 #include <linux/mman.h>
 #include <linux/prctl.h>
 #include <linux/fcntl.h>
+#include <linux/sched.h>
 
 #include "format/hash.h"
 #include "freestanding.h"
@@ -24,6 +25,7 @@
 
 #define PAGE 4096ull
 #define STACK_SIZE (256ull << 10)
+#define THREAD_STACK (64ull << 10)
 #define SCRATCH_SIZE (1ull << 20)
 #define TASK_TOP 0x7ffffffff000ull
 #define EINVAL_ 22
@@ -33,6 +35,7 @@
 extern const char __ehdr_start[];
 void switch_stack_call(uint64_t sp, void (*fn)(uint64_t), uint64_t arg) __attribute__((noreturn));
 void jump_to_context(const struct plan_context *ctx, uint64_t value) __attribute__((noreturn));
+long clone3_run(void *args, uint64_t size, void (*fn)(uint64_t), uint64_t arg);
 
 struct range { uint64_t start, end; };
 
@@ -43,6 +46,7 @@ struct hole_layout {
   uint64_t plan;     /* copy of the plan blob */
   uint64_t scratch;  /* SCRATCH_SIZE bytes for parsing /proc/self/maps */
   uint64_t stack_top;
+  uint64_t thread_stacks;  /* THREAD_STACK bytes per thread */
   int32_t plan_fd;
 };
 
@@ -293,6 +297,46 @@ static void set_mm_layout(const struct plan_header *plan) {
   if (r < 0) fail((int)-r, "the kernel refused the saved memory layout (PR_SET_MM_MAP)");
 }
 
+static struct restore_info *g_info; /* in the hole copy, for new threads */
+
+/* First code of a recreated thread: on its temporary stack in the hole, with
+ * FS already set by clone3. */
+static void thread_entry(uint64_t thread_addr) {
+  const struct plan_thread *t = (const struct plan_thread *)thread_addr;
+  if (t->clear_child_tid) sys1(__NR_set_tid_address, t->clear_child_tid);
+  if (t->robust_list_head) sys2(__NR_set_robust_list, t->robust_list_head, t->robust_list_len);
+  jump_to_context(&t->park, (uint64_t)g_info);
+}
+
+struct clone_args_v2 {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+static void create_threads(const struct hole_layout *h, const struct plan_header *plan,
+                           const struct plan_thread *threads) {
+  for (uint32_t i = 0; i < plan->thread_count; ++i) {
+    const struct plan_thread *t = &threads[i];
+    if (t->is_main) continue;
+    int32_t tid = t->tid;
+    struct clone_args_v2 a;
+    memset(&a, 0, sizeof a);
+    a.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS;
+    a.stack = h->thread_stacks + i * THREAD_STACK;
+    a.stack_size = THREAD_STACK;
+    a.tls = t->fs_base;
+    if (plan->restore_tids) {
+      a.set_tid = (uint64_t)&tid;
+      a.set_tid_size = 1;
+    }
+    long r = clone3_run(&a, sizeof a, thread_entry, (uint64_t)t);
+    /* Past "go" there is nobody to report to: the process cannot continue. */
+    if (r < 0) {
+      sys3(__NR_write, 2, "cr_restorer: cannot recreate a thread\n", 38);
+      sys1(__NR_exit_group, 70);
+    }
+  }
+}
+
 static void stage2(uint64_t layout_addr) {
   struct hole_layout h = *(const struct hole_layout *)layout_addr;
   const struct plan_header *plan = (const struct plan_header *)h.plan;
@@ -331,7 +375,11 @@ static void stage2(uint64_t layout_addr) {
   info->hole_start = h.base;
   info->hole_len = h.size;
   info->thread_count = plan->thread_count;
-  info->threads_arrived = 1;
+  info->threads_arrived = 0;
+  info->go = 0;
+  info->departed = 0;
+  g_info = info;
+  create_threads(&h, plan, threads);
 
   sys2(__NR_arch_prctl, ARCH_SET_FS, main_thread->fs_base);
   if (main_thread->clear_child_tid) sys1(__NR_set_tid_address, main_thread->clear_child_tid);
@@ -384,7 +432,7 @@ void restorer_main(uint64_t *sp) {
     if (ph[i].type == 1 /* PT_LOAD */ && ph[i].vaddr + ph[i].memsz > code_size) code_size = ph[i].vaddr + ph[i].memsz;
   code_size = (code_size + PAGE - 1) & ~(PAGE - 1);
   uint64_t plan_pages = (plan_size + PAGE - 1) & ~(PAGE - 1);
-  uint64_t hole_size = code_size + PAGE + plan_pages + SCRATCH_SIZE + STACK_SIZE;
+  uint64_t hole_size = code_size + PAGE + plan_pages + SCRATCH_SIZE + STACK_SIZE + plan->thread_count * THREAD_STACK;
 
   /* Parse the current maps into a temporary buffer (on the current stack). */
   static struct current_maps cur; /* .bss: copied with us, harmless */
@@ -404,9 +452,11 @@ void restorer_main(uint64_t *sp) {
   layout.plan = layout.info + PAGE;
   layout.scratch = layout.plan + plan_pages;
   layout.stack_top = layout.scratch + SCRATCH_SIZE + STACK_SIZE - 64;
+  layout.thread_stacks = layout.scratch + SCRATCH_SIZE + STACK_SIZE;
   layout.plan_fd = plan_fd;
   memcpy((void *)layout.plan, plan, plan_size);
-  memcpy((void *)(layout.stack_top), &layout, sizeof layout < 64 ? sizeof layout : 64);
+  _Static_assert(sizeof(struct hole_layout) <= 64, "the layout sits in the top 64 bytes of the stack");
+  memcpy((void *)(layout.stack_top), &layout, sizeof layout);
   uint64_t delta = hole - (uint64_t)__ehdr_start;
   void (*moved)(uint64_t) = (void (*)(uint64_t))((uint64_t)&stage2 + delta);
   switch_stack_call(layout.stack_top - 16, moved, layout.stack_top);

@@ -39,4 +39,25 @@ jump_to_context:
     movq %rsi, %rax
     jmp *%rcx
     .size jump_to_context, .-jump_to_context
+/* clone3_run(args, size, fn, arg): clone3; the child calls fn(arg) on the
+ * stack given in args and never returns; the parent gets the child's tid
+ * (or -errno). %r8/%r9 survive the syscall and are copied to the child. */
+    .globl clone3_run
+    .hidden clone3_run
+    .type clone3_run, @function
+clone3_run:
+    movq %rdx, %r8
+    movq %rcx, %r9
+    movl $435, %eax          /* __NR_clone3 */
+    syscall
+    testq %rax, %rax
+    jnz 1f
+    xorl %ebp, %ebp
+    movq %r9, %rdi
+    andq $-16, %rsp
+    call *%r8
+    hlt
+1:  ret
+    .size clone3_run, .-clone3_run
+
     .section .note.GNU-stack,"",@progbits
