@@ -188,8 +188,10 @@ __attribute__((constructor)) void AgentInit() {
   g_agent.checkpoint_signal = sig ? atoi(sig) : kDefaultCheckpointSignal;
   if (g_agent.checkpoint_signal <= 0 || g_agent.checkpoint_signal >= 65)
     g_agent.checkpoint_signal = kDefaultCheckpointSignal;
-  OpenControlSocket();
+  // Handler first: once the socket accepts connections, cr_checkpoint may
+  // send the signal, whose default action would kill us.
   InstallHandler();
+  OpenControlSocket();
   pthread_atfork(nullptr, nullptr, AfterForkInChild);
 }
 

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -258,9 +259,22 @@ std::vector<ProcInfo> ResolveScope(const CheckpointRequest& req) {
   return scope;
 }
 
-}  // namespace
+// Connects to the agent of p; a process just past exec has not loaded its
+// agent yet, so it gets a moment before we conclude it has none.
+std::unique_ptr<AgentLink> ConnectToAgent(const ProcInfo& p) {
+  auto link = std::make_unique<AgentLink>(p);
+  for (int tries = 0; !link->Connect(); ++tries) {
+    auto again = ReadProc(p.pid);
+    if (!again || tries == 20)
+      throw Failure{EOPNOTSUPP, "Checkpoint failed: support missing from application (pid " + std::to_string(p.pid) +
+                                    " was not started under cr_run)"};
+    usleep(50000);
+    link = std::make_unique<AgentLink>(*again);
+  }
+  return link;
+}
 
-CheckpointOutcome Checkpoint(const CheckpointRequest& req) {
+CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
   CheckpointOutcome out;
   std::vector<std::unique_ptr<AgentLink>> links;
   auto resume_all = [&] {
@@ -271,14 +285,39 @@ CheckpointOutcome Checkpoint(const CheckpointRequest& req) {
   };
   try {
     std::vector<ProcInfo> scope = ResolveScope(req);
-    for (const ProcInfo& p : scope) {
-      links.push_back(std::make_unique<AgentLink>(p));
-      if (!links.back()->Connect()) {
-        links.pop_back();
-        throw Failure{EOPNOTSUPP, "Checkpoint failed: support missing from application (pid " +
-                                      std::to_string(p.pid) + " was not started under cr_run)"};
+    // Stop everything first, so the image is one consistent moment. A
+    // process may fork while we stop the others: repeat until the scope
+    // holds no process we have not stopped.
+    std::set<pid_t> stopped;
+    int sig = CheckpointSignal();
+    while (true) {
+      std::vector<AgentLink*> batch;
+      for (const ProcInfo& p : scope) {
+        if (stopped.count(p.pid)) continue;
+        if (p.state == 'Z')
+          throw Failure{EAGAIN, "Checkpoint failed: pid " + std::to_string(p.pid) +
+                                    " has exited but was not reaped yet (zombies cannot be restored); try again"};
+        stopped.insert(p.pid);
+        links.push_back(ConnectToAgent(p));
+        batch.push_back(links.back().get());
       }
+      if (batch.empty()) break;
+      for (AgentLink* link : batch)
+        if (kill(link->proc().pid, sig) != 0) {
+          int e = errno;
+          throw Failure{e, "Checkpoint failed: pid " + std::to_string(link->proc().pid) + ": " + strerror(e)};
+        }
+      for (AgentLink* link : batch) {
+        ControlMessage hello{};
+        if (!link->Receive(hello, req.hello_timeout_ms) || hello.op != static_cast<uint32_t>(ControlOp::kHello))
+          throw Failure{ETIMEDOUT, "Checkpoint failed: pid " + std::to_string(link->proc().pid) +
+                                       " did not answer the checkpoint request (stopped, exiting, or blocking the signal?)"};
+      }
+      scope = CollectScope(scope[0].pid, req.scope);
     }
+    scope.clear();
+    for (auto& link : links) scope.push_back(link->proc());
+
     out.path = req.file.empty() ? "context." + std::to_string(req.id) : req.file;
     TempImage image(out.path, scope[0]);
     uint64_t created = NowNs();
@@ -288,20 +327,6 @@ CheckpointOutcome Checkpoint(const CheckpointRequest& req) {
     WriteOrThrow(image.fd(), &header, sizeof header, out.path);
     WriteSection(image.fd(), SectionType::kImageInfo, ImageInfoPayload(scope, req, created, in_namespace), out.path);
 
-    // Stop everything first, so the image is one consistent moment.
-    int sig = CheckpointSignal();
-    for (auto& link : links) {
-      if (kill(link->proc().pid, sig) != 0) {
-        int e = errno;
-        throw Failure{e, "Checkpoint failed: pid " + std::to_string(link->proc().pid) + ": " + strerror(e)};
-      }
-    }
-    for (auto& link : links) {
-      ControlMessage hello{};
-      if (!link->Receive(hello, req.hello_timeout_ms) || hello.op != static_cast<uint32_t>(ControlOp::kHello))
-        throw Failure{ETIMEDOUT, "Checkpoint failed: pid " + std::to_string(link->proc().pid) +
-                                     " did not answer the checkpoint request (stopped or blocking the signal?)"};
-    }
     for (uint32_t i = 0; i < links.size(); ++i) {
       AgentLink& link = *links[i];
       ControlMessage done{};
@@ -339,6 +364,18 @@ CheckpointOutcome Checkpoint(const CheckpointRequest& req) {
   if (req.signal_after)
     for (auto& link : links) kill(link->proc().pid, req.signal_after);
   return out;
+}
+
+}  // namespace
+
+CheckpointOutcome Checkpoint(const CheckpointRequest& req) {
+  // A child that just exited and is not reaped yet (a zombie) makes an
+  // attempt fail with EAGAIN; its parent normally reaps it within moments.
+  for (int attempt = 0;; ++attempt) {
+    CheckpointOutcome out = CheckpointOnce(req);
+    if (out.exit_code != EAGAIN || attempt == 40) return out;
+    usleep(50000);
+  }
 }
 
 }  // namespace reprise::cr

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -11,37 +13,22 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "lib/image_reader.h"
 #include "lib/pid_namespace.h"
 #include "lib/restart_child.h"
+#include "lib/restore_files.h"
 #include "lib/system_facts.h"
 #include "restorer/restore_plan.h"
 
 namespace reprise::cr {
 namespace {
 
-struct Failure {
-  int code;
-  std::string message;
-};
-
-// Owns fds opened for the child; closes them in the parent at the end.
-class FdList {
- public:
-  ~FdList() {
-    for (int fd : fds_) close(fd);
-  }
-  int Add(int fd) {
-    fds_.push_back(fd);
-    return fd;
-  }
-
- private:
-  std::vector<int> fds_;
-};
+using Failure = RestartError;
 
 void CheckCompatible(const Image& img) {
   VdsoFacts vdso = CurrentVdso();
@@ -54,29 +41,33 @@ void CheckCompatible(const Image& img) {
                               [&] { char b[32]; snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(missing)); return std::string(b); }() + ")"};
   if (geteuid() != 0 && img.info.uid != geteuid())
     throw Failure{EPERM, "the image belongs to uid " + std::to_string(img.info.uid) + ": Operation not permitted"};
-  if (img.processes.size() != 1)
-    throw Failure{ENOTSUP, "images of several processes cannot be restarted by this version yet"};
 }
 
 uint64_t MtimeNs(const struct stat& st) {
   return static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<uint64_t>(st.st_mtim.tv_nsec);
 }
 
-// Opens every mapped file once and checks it is the file the image saw.
-std::map<std::string, int> OpenMappedFiles(const ProcessImage& p, FdList& owned) {
+// Opens every mapped file of the image once and checks it is the file the
+// image saw. Returns path -> fd (kept by `files`).
+std::map<std::string, int> OpenMappedFiles(const Image& img, RestoredFiles& files) {
   std::map<std::string, int> fds;
-  for (const VmaEntry& v : p.vmas) {
-    if (v.path.empty() || fds.count(v.path)) continue;
-    bool writable_shared = (v.record.flags & kVmaShared) && (v.record.flags & kVmaWrite);
-    int fd = open(v.path.c_str(), (writable_shared ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-    if (fd < 0) throw Failure{errno, "'" + v.path + "': " + strerror(errno)};
-    owned.Add(fd);
-    struct stat st {};
-    fstat(fd, &st);
-    if (static_cast<uint64_t>(st.st_size) != v.record.file_size || MtimeNs(st) != v.record.mtime_ns)
-      throw Failure{EINVAL, "'" + v.path + "' changed since the checkpoint; the image needs the same file"};
-    fds[v.path] = fd;
-  }
+  for (const ProcessImage& p : img.processes)
+    for (const VmaEntry& v : p.vmas) {
+      if (v.path.empty()) continue;
+      bool writable_shared = (v.record.flags & kVmaShared) && (v.record.flags & kVmaWrite);
+      auto it = fds.find(v.path);
+      if (it != fds.end() && !writable_shared) continue;
+      int fd = open(v.path.c_str(), (writable_shared ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+      if (fd < 0) throw Failure{errno, "'" + v.path + "': " + strerror(errno)};
+      struct stat st {};
+      fstat(fd, &st);
+      if (static_cast<uint64_t>(st.st_size) != v.record.file_size || MtimeNs(st) != v.record.mtime_ns) {
+        close(fd);
+        throw Failure{EINVAL, "'" + v.path + "' changed since the checkpoint; the image needs the same file"};
+      }
+      if (it != fds.end()) close(it->second);  // upgrade to read-write
+      fds[v.path] = files.Keep(fd);
+    }
   return fds;
 }
 
@@ -89,16 +80,21 @@ void CheckOpenFiles(const ProcessImage& p) {
   }
 }
 
-// Numbers for the restorer's fds: above every fd the program will have.
+// Where the restorer's fds go in each process: above every fd any restored
+// process has. Everything cr_restart holds for the children sits above those.
 struct FdNumbers {
-  int image, status, go, plan, exe, first_mapping;
+  int image, status, go, first_plan, first_exe, first_mapping, floor;
 };
 
-FdNumbers ChooseFdNumbers(const ProcessImage& p) {
+FdNumbers ChooseFdNumbers(const Image& img, size_t mapped_paths) {
   int top = 2;
-  for (const FileEntry& f : p.files) top = std::max(top, f.record.fd);
+  for (const ProcessImage& p : img.processes)
+    for (const FileEntry& f : p.files) top = std::max(top, f.record.fd);
+  int n = static_cast<int>(img.processes.size());
   int base = top + 8;
-  return {base, base + 1, base + 2, base + 3, base + 4, base + 5};
+  int first_mapping = base + 3 + 2 * n;
+  return {base, base + 1, base + 2, base + 3, base + 3 + n, first_mapping,
+          first_mapping + static_cast<int>(mapped_paths) + 8};
 }
 
 template <typename T>
@@ -108,15 +104,15 @@ void Append(std::string& blob, const T* items, size_t n, uint64_t* offset_field)
   blob.append(reinterpret_cast<const char*>(items), n * sizeof(T));
 }
 
-std::string BuildPlan(const ProcessImage& p, const FdNumbers& n, const std::map<std::string, int>& mapping_numbers,
-                      bool have_exe, bool restore_tids) {
+std::string BuildPlan(const ProcessImage& p, const FdNumbers& n, int exe_fd_number,
+                      const std::map<std::string, int>& mapping_numbers, bool restore_tids) {
   plan_header h{};
   h.restore_tids = restore_tids ? 1 : 0;
   h.magic = REPRISE_PLAN_MAGIC;
   h.image_fd = n.image;
   h.status_fd = n.status;
   h.go_fd = n.go;
-  h.exe_fd = have_exe ? n.exe : -1;
+  h.exe_fd = exe_fd_number;
   h.pages_hash = p.pages_hash;
   const ProcessRecord& r = p.process;
   h.vvar_start = r.vvar_start; h.vvar_size = r.vvar_size;
@@ -199,13 +195,106 @@ std::string PidInUse(pid_t pid) {
   return "pid " + std::to_string(pid) + " is in use: Device or resource busy";
 }
 
+
+// The processes of an image and how to create them: each is cloned by its
+// restored parent (so parent links, sessions and groups come back), or by
+// cr_restart's side for the roots of the image.
+class TreeBuilder {
+ public:
+  TreeBuilder(const Image& img, std::vector<ChildSetup>& setups, bool restore_pid, int status_fd)
+      : img_(img), setups_(setups), restore_pid_(restore_pid), status_fd_(status_fd) {
+    std::set<pid_t> pids;
+    for (const ProcessImage& p : img.processes) pids.insert(p.process.pid);
+    children_.resize(img.processes.size());
+    for (size_t i = 0; i < img.processes.size(); ++i) {
+      pid_t ppid = img.processes[i].process.ppid;
+      auto parent = std::find_if(img.processes.begin(), img.processes.end(),
+                                 [&](const ProcessImage& q) { return q.process.pid == ppid; });
+      if (parent == img.processes.end() || ppid == img.processes[i].process.pid) roots_.push_back(i);
+      else children_[parent - img.processes.begin()].push_back(i);
+    }
+    for (auto& list : children_)  // lower pids first: group leaders before members
+      std::sort(list.begin(), list.end(), [&](size_t a, size_t b) { return Pid(a) < Pid(b); });
+    image_pids_ = pids;
+  }
+
+  const std::vector<size_t>& roots() const { return roots_; }
+
+  // Creates process i and, from inside it, its descendants. Returns its pid
+  // (in the caller's namespace), or -1 after reporting on the status pipe.
+  pid_t Create(size_t i) {
+    pid_t pid = restore_pid_ ? CloneWithPid(Pid(i)) : fork();
+    if (pid < 0) {
+      int e = errno;
+      Report(e == EEXIST ? EBUSY : e,
+             e == EEXIST ? PidInUse(Pid(i)) : std::string("cannot create a process: ") + strerror(e));
+      return -1;
+    }
+    if (pid > 0) return pid;
+    if (restore_pid_) JoinSessionAndGroup(img_.processes[i].process);
+    for (size_t c : children_[i])
+      if (Create(c) < 0) _exit(1);
+    RunRestartChild(setups_[i]);
+  }
+
+ private:
+  pid_t Pid(size_t i) const { return img_.processes[i].process.pid; }
+
+  void Report(int code, const std::string& message) {
+    plan_status st{};
+    st.code = code;
+    strncpy(st.message, message.c_str(), sizeof st.message - 1);
+    ssize_t ignored = write(status_fd_, &st, sizeof st);
+    (void)ignored;
+  }
+
+  void JoinSessionAndGroup(const ProcessRecord& p) {
+    if (p.sid == p.pid) setsid();
+    if (p.pgid == p.pid) setpgid(0, 0);
+    else if (p.pgid > 0 && image_pids_.count(p.pgid)) setpgid(0, p.pgid);
+  }
+
+  const Image& img_;
+  std::vector<ChildSetup>& setups_;
+  bool restore_pid_;
+  int status_fd_;
+  std::vector<std::vector<size_t>> children_;
+  std::vector<size_t> roots_;
+  std::set<pid_t> image_pids_;
+};
+
+// Reads one status per process; true when all are ready.
+void AwaitReady(int status_fd, size_t count) {
+  for (size_t ready = 0; ready < count;) {
+    pollfd p{status_fd, POLLIN, 0};
+    int r = poll(&p, 1, 300000);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) throw Failure{ETIMEDOUT, "timed out waiting for the restored processes to be ready"};
+    plan_status st{};
+    ssize_t n = read(status_fd, &st, sizeof st);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != sizeof st) throw Failure{EIO, "a restored process died before it was ready"};
+    if (st.code != 0) throw Failure{st.code, std::string(st.message, strnlen(st.message, sizeof st.message))};
+    ++ready;
+  }
+}
+
+void RaiseFdLimit() {
+  struct rlimit lim {};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
 }  // namespace
 
 RestartFailure Restart(const RestartRequest& req) {
   int status_pipe[2] = {-1, -1}, go_pipe[2] = {-1, -1};
-  pid_t child = -1;
+  std::vector<pid_t> roots;
   bool in_namespace = false;
   PidNamespaceRun ns;
+  pid_t first_root = -1;
   try {
     Image img;
     try {
@@ -214,92 +303,99 @@ RestartFailure Restart(const RestartRequest& req) {
       throw Failure{e.code(), e.what()};
     }
     CheckCompatible(img);
-    const ProcessImage& proc = img.processes[0];
-    CheckOpenFiles(proc);
-    FdList owned;
-    std::map<std::string, int> mapped = OpenMappedFiles(proc, owned);
-    FdNumbers numbers = ChooseFdNumbers(proc);
-    std::map<std::string, int> mapping_numbers;
-    ChildSetup setup;
-    int next = numbers.first_mapping;
-    for (auto& [path, fd] : mapped) {
-      mapping_numbers[path] = next;
-      setup.helper_fds.push_back({fd, next++});
+    for (const ProcessImage& p : img.processes) CheckOpenFiles(p);
+    RaiseFdLimit();
+
+    RestoredFiles files;
+    size_t distinct_paths = 0;
+    {
+      std::set<std::string> paths;
+      for (const ProcessImage& p : img.processes)
+        for (const VmaEntry& v : p.vmas)
+          if (!v.path.empty()) paths.insert(v.path);
+      distinct_paths = paths.size();
     }
-    int exe_fd = open(proc.process.exe, O_RDONLY | O_CLOEXEC);
-    if (exe_fd >= 0) setup.helper_fds.push_back({owned.Add(exe_fd), numbers.exe});
-    std::string plan = BuildPlan(proc, numbers, mapping_numbers, exe_fd >= 0, req.restore_pid);
-    int image_fd = owned.Add(open(req.path.c_str(), O_RDONLY | O_CLOEXEC));
-    int plan_fd = owned.Add(PlanFd(plan));
-    if (image_fd < 0) throw Failure{errno, "cannot open '" + req.path + "': " + strerror(errno)};
+    FdNumbers numbers = ChooseFdNumbers(img, distinct_paths);
+    files.Open(img, numbers.floor);
+    std::map<std::string, int> mapped = OpenMappedFiles(img, files);
+    std::map<std::string, int> mapping_numbers;
+    int next = numbers.first_mapping;
+    for (auto& [path, fd] : mapped) mapping_numbers[path] = next++;
+
+    int image_fd = files.Keep(open(req.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (pipe2(status_pipe, O_CLOEXEC) != 0 || pipe2(go_pipe, O_CLOEXEC) != 0)
       throw Failure{errno, std::string("pipe: ") + strerror(errno)};
-    setup.helper_fds.push_back({image_fd, numbers.image});
-    setup.helper_fds.push_back({plan_fd, numbers.plan});
-    setup.helper_fds.push_back({status_pipe[1], numbers.status});
-    setup.helper_fds.push_back({go_pipe[0], numbers.go});
-    setup.process = &proc;
-    setup.uid = img.info.uid;
-    setup.gid = img.info.gid;
-    setup.restorer = ExecutableDir() + "/cr_restorer";
-    setup.plan_fd_number = numbers.plan;
-    setup.status_fd_number = numbers.status;
-    setup.status_fd_now = status_pipe[1];
+    int status_w = files.Keep(dup(status_pipe[1]));
+    int go_r = files.Keep(dup(go_pipe[0]));
+    close(status_pipe[1]);
+    close(go_pipe[0]);
+    status_pipe[1] = go_pipe[0] = -1;
 
-    pid_t want = proc.process.pid;
-    auto start_child = [&]() -> pid_t {
-      pid_t pid = req.restore_pid ? CloneWithPid(want) : fork();
-      if (pid == 0) RunRestartChild(setup);
-      if (pid < 0) {
-        int e = errno;
-        plan_status st{};
-        st.code = e == EEXIST ? EBUSY : e;
-        std::string why = e == EEXIST ? PidInUse(want) : std::string("cannot create the process: ") + strerror(e);
-        strncpy(st.message, why.c_str(), sizeof st.message - 1);
-        ssize_t ignored = write(status_pipe[1], &st, sizeof st);
-        (void)ignored;
+    std::vector<ChildSetup> setups(img.processes.size());
+    for (size_t i = 0; i < img.processes.size(); ++i) {
+      const ProcessImage& proc = img.processes[i];
+      ChildSetup& s = setups[i];
+      s.process = &proc;
+      s.uid = img.info.uid;
+      s.gid = img.info.gid;
+      s.restorer = ExecutableDir() + "/cr_restorer";
+      s.placements = files.PlacementsFor(i);
+      int exe = open(proc.process.exe, O_RDONLY | O_CLOEXEC);
+      int exe_number = exe >= 0 ? numbers.first_exe + static_cast<int>(i) : -1;
+      if (exe >= 0) s.placements.push_back({files.Keep(exe), exe_number});
+      std::set<std::string> own_paths;
+      for (const VmaEntry& v : proc.vmas)
+        if (!v.path.empty() && own_paths.insert(v.path).second)
+          s.placements.push_back({mapped.at(v.path), mapping_numbers.at(v.path)});
+      int plan = files.Keep(PlanFd(BuildPlan(proc, numbers, exe_number, mapping_numbers, req.restore_pid)));
+      s.plan_fd_number = numbers.first_plan + static_cast<int>(i);
+      s.placements.push_back({plan, s.plan_fd_number});
+      s.placements.push_back({image_fd, numbers.image});
+      s.placements.push_back({status_w, numbers.status});
+      s.placements.push_back({go_r, numbers.go});
+      s.status_fd_inherited = status_w;
+      s.status_fd_number = numbers.status;
+    }
+
+    TreeBuilder tree(img, setups, req.restore_pid, status_w);
+    // Runs where the roots' parent will be: init of a new pid namespace, or here.
+    auto create_roots = [&]() -> pid_t {
+      pid_t first = -1;
+      for (size_t r : tree.roots()) {
+        pid_t pid = tree.Create(r);
+        if (pid > 0) roots.push_back(pid);
+        if (first < 0) first = pid;
       }
-      close(status_pipe[1]);  // so the parent sees EOF if the child dies
-      close(go_pipe[0]);
-      return pid;
+      files.CloseAll();  // the children hold what they need; pipes must see EOF
+      return first;
     };
     if (req.restore_pid && img.info.in_pid_namespace) {
       std::string error;
-      if (!ns.Start(start_child, &error)) throw Failure{EPERM, error + " (try --no-restore-pid)"};
+      if (!ns.Start(create_roots, &error)) throw Failure{EPERM, error + " (try --no-restore-pid)"};
       in_namespace = true;
-      close(status_pipe[1]);
-      close(go_pipe[0]);
     } else {
-      child = start_child();
-      if (child < 0) {
-        plan_status st{};
-        ssize_t n = read(status_pipe[0], &st, sizeof st);
-        throw Failure{n == sizeof st ? st.code : EIO, n == sizeof st ? st.message : "cannot create the process"};
-      }
+      first_root = create_roots();
     }
-    plan_status st{};
-    ssize_t n;
-    do n = read(status_pipe[0], &st, sizeof st);
-    while (n < 0 && errno == EINTR);
-    if (n != sizeof st) throw Failure{EIO, "the restorer died before the process was restored"};
-    if (st.code != 0) throw Failure{st.code, std::string(st.message, strnlen(st.message, sizeof st.message))};
-    // Every process is in place and every checksum matched: let it run.
-    char go = 'g';
-    if (write(go_pipe[1], &go, 1) != 1) throw Failure{EIO, "the restored process vanished"};
+    files.CloseAll();
+    AwaitReady(status_pipe[0], img.processes.size());
+    // Every process is in place and every checksum matched: let them run.
+    std::string go(img.processes.size(), 'g');
+    if (write(go_pipe[1], go.data(), go.size()) != static_cast<ssize_t>(go.size()))
+      throw Failure{EIO, "the restored processes vanished"};
     close(go_pipe[1]);
     close(status_pipe[0]);
   } catch (const Failure& f) {
     if (in_namespace) kill(ns.init_pid(), SIGKILL);
-    if (child > 0) kill(child, SIGKILL);
-    for (int fd : {status_pipe[0], go_pipe[1]})
+    for (pid_t pid : roots) kill(pid, SIGKILL);
+    for (int fd : {status_pipe[0], status_pipe[1], go_pipe[0], go_pipe[1]})
       if (fd >= 0) close(fd);
     if (in_namespace) WaitFor(ns.init_pid());
-    if (child > 0) WaitFor(child);
+    for (pid_t pid : roots) WaitFor(pid);
     return {f.code ? f.code : EIO, "Restart failed: " + f.message};
   }
   if (in_namespace) ExitLike(ns.Wait());
-  ForwardSignals(child);
-  ExitLike(WaitFor(child));
+  ForwardSignals(first_root);
+  ExitLike(WaitFor(first_root));
 }
 
 }  // namespace reprise::cr

@@ -1,0 +1,137 @@
+#include "lib/restore_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "lib/restart_child.h"
+
+namespace reprise::cr {
+namespace {
+
+bool IsReadEnd(const FileRecord& r) { return (r.flags & O_ACCMODE) != O_WRONLY; }
+
+}  // namespace
+
+int RestoredFiles::Keep(int fd) {
+  if (fd < 0) throw RestartError{errno, std::string("cannot open a file: ") + strerror(errno)};
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, floor_);
+  int e = errno;
+  close(fd);
+  if (moved < 0) throw RestartError{e, std::string("out of file descriptors: ") + strerror(e)};
+  owned_.push_back(moved);
+  return moved;
+}
+
+void RestoredFiles::CloseAll() {
+  for (int fd : owned_) close(fd);
+  owned_.clear();
+}
+
+int RestoredFiles::OpenPath(const FileEntry& f) {
+  const FileRecord& r = f.record;
+  int flags = static_cast<int>(r.flags) & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+  int fd = open(f.path.c_str(), flags | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) throw RestartError{errno, "cannot reopen '" + f.path + "': " + strerror(errno)};
+  if (static_cast<FileKind>(r.kind) != FileKind::kDevice && lseek(fd, static_cast<off_t>(r.offset), SEEK_SET) < 0 &&
+      static_cast<FileKind>(r.kind) == FileKind::kRegular) {
+    int e = errno;
+    close(fd);
+    throw RestartError{e, "cannot seek in '" + f.path + "': " + strerror(e)};
+  }
+  return Keep(fd);
+}
+
+// A pipe whose both ends are in the image is created anew and refilled; a
+// pipe with one end outside is replaced by cr_restart's stdin or stdout.
+void RestoredFiles::CreatePipes(const Image& img) {
+  std::map<uint64_t, const std::string*> data;
+  for (const ProcessImage& p : img.processes)
+    for (const FileEntry& f : p.files) {
+      if (static_cast<FileKind>(f.record.kind) != FileKind::kPipe) continue;
+      PipeEnds& ends = pipes_[f.record.ino];
+      (IsReadEnd(f.record) ? ends.seen_read : ends.seen_write) = true;
+      if (!f.data.empty() && !data.count(f.record.ino)) data[f.record.ino] = &f.data;
+    }
+  for (auto& [ino, ends] : pipes_) {
+    if (!ends.seen_read || !ends.seen_write) continue;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) throw RestartError{errno, std::string("pipe: ") + strerror(errno)};
+    ends.read = Keep(fds[0]);
+    ends.write = Keep(fds[1]);
+    auto it = data.find(ino);
+    if (it == data.end()) continue;
+    const std::string& bytes = *it->second;
+    if (bytes.size() > 65536) fcntl(ends.write, F_SETPIPE_SZ, static_cast<int>(bytes.size()));
+    int fl = fcntl(ends.write, F_GETFL);
+    fcntl(ends.write, F_SETFL, fl | O_NONBLOCK);
+    if (write(ends.write, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
+      throw RestartError{EIO, "cannot refill a pipe with its " + std::to_string(bytes.size()) + " saved bytes"};
+    fcntl(ends.write, F_SETFL, fl);
+  }
+  // Restore O_NONBLOCK as the program had it on each end.
+  for (const ProcessImage& p : img.processes)
+    for (const FileEntry& f : p.files) {
+      if (static_cast<FileKind>(f.record.kind) != FileKind::kPipe) continue;
+      const PipeEnds& ends = pipes_[f.record.ino];
+      int fd = IsReadEnd(f.record) ? ends.read : ends.write;
+      if (fd >= 0) fcntl(fd, F_SETFL, static_cast<int>(f.record.flags) & O_NONBLOCK);
+    }
+}
+
+int RestoredFiles::SourceFor(const FileEntry& f) {
+  const FileRecord& r = f.record;
+  switch (static_cast<FileKind>(r.kind)) {
+    case FileKind::kTerminal:
+      return stdio_[r.fd <= 2 ? r.fd : 1];
+    case FileKind::kPipe: {
+      const PipeEnds& ends = pipes_[r.ino];
+      if (ends.read >= 0) return IsReadEnd(r) ? ends.read : ends.write;
+      return IsReadEnd(r) ? stdio_[0] : stdio_[r.fd == 2 ? 2 : 1];
+    }
+    case FileKind::kRegular:
+    case FileKind::kDirectory:
+    case FileKind::kDevice: {
+      // One open per description: same file, same flags, same offset.
+      auto key = std::make_tuple(r.kind, r.dev, r.ino, r.flags, r.offset,
+                                 static_cast<FileKind>(r.kind) == FileKind::kRegular ? std::string() : f.path);
+      auto it = opened_.find(key);
+      if (it != opened_.end()) return it->second;
+      return opened_[key] = OpenPath(f);
+    }
+  }
+  throw RestartError{EINVAL, "unknown kind of file for fd " + std::to_string(r.fd)};
+}
+
+void RestoredFiles::Open(const Image& img, int floor) {
+  floor_ = floor;
+  // BLCR's rule: a file the program was writing is cut back to its size at
+  // checkpoint time, so output written after the checkpoint is not repeated.
+  std::set<std::pair<uint64_t, uint64_t>> truncated;
+  for (const ProcessImage& p : img.processes)
+    for (const FileEntry& f : p.files) {
+      const FileRecord& r = f.record;
+      if (static_cast<FileKind>(r.kind) != FileKind::kRegular || (r.flags & O_ACCMODE) == O_RDONLY) continue;
+      if (!truncated.insert({r.dev, r.ino}).second) continue;
+      struct stat st {};
+      if (stat(f.path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > r.size &&
+          truncate(f.path.c_str(), static_cast<off_t>(r.size)) != 0)
+        throw RestartError{errno, "cannot truncate '" + f.path + "' to its checkpoint size: " + strerror(errno)};
+    }
+  // cr_restart's own stdio stands in for terminals and pipes to the outside.
+  for (int i = 0; i < 3; ++i) {
+    int copy = fcntl(i, F_DUPFD_CLOEXEC, floor_);
+    if (copy < 0) copy = open("/dev/null", O_RDWR | O_CLOEXEC);
+    stdio_[i] = Keep(copy);
+  }
+  CreatePipes(img);
+  placements_.assign(img.processes.size(), {});
+  for (size_t i = 0; i < img.processes.size(); ++i)
+    for (const FileEntry& f : img.processes[i].files) placements_[i].push_back({SourceFor(f), f.record.fd});
+}
+
+}  // namespace reprise::cr

@@ -1,0 +1,56 @@
+// The open files of a whole image, recreated once in cr_restart so that the
+// restored processes inherit them: descriptors that shared one open file
+// (inherited across fork, dup'ed, 2>&1) share one again, and a pipe between
+// two processes of the tree is one new pipe holding the bytes that were
+// waiting in it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "lib/image_reader.h"
+
+namespace reprise::cr {
+
+class RestoredFiles {
+ public:
+  RestoredFiles() = default;
+  ~RestoredFiles() { CloseAll(); }
+  RestoredFiles(const RestoredFiles&) = delete;
+  RestoredFiles& operator=(const RestoredFiles&) = delete;
+
+  // Truncates files that were being written back to their checkpoint size
+  // (BLCR's rule), then opens or creates every description, numbered at or
+  // above `floor`. Throws RestartError.
+  void Open(const Image& img, int floor);
+
+  // Keeps fd (moved to a number >= floor); returns the new number.
+  int Keep(int fd);
+
+  // {fd held here, number it must have} for each saved fd of process i.
+  const std::vector<std::pair<int, int>>& PlacementsFor(size_t i) const { return placements_[i]; }
+
+  void CloseAll();
+
+ private:
+  int OpenPath(const FileEntry& f);
+  void CreatePipes(const Image& img);
+  int SourceFor(const FileEntry& f);
+
+  int floor_ = 3;
+  std::vector<int> owned_;
+  int stdio_[3] = {-1, -1, -1};
+  struct PipeEnds {
+    int read = -1, write = -1;
+    bool seen_read = false, seen_write = false;
+  };
+  std::map<uint64_t, PipeEnds> pipes_;  // by pipe inode
+  std::map<std::tuple<uint32_t, uint64_t, uint64_t, uint32_t, uint64_t, std::string>, int> opened_;
+  std::vector<std::vector<std::pair<int, int>>> placements_;
+};
+
+}  // namespace reprise::cr
