@@ -294,6 +294,9 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
       std::vector<AgentLink*> batch;
       for (const ProcInfo& p : scope) {
         if (stopped.count(p.pid)) continue;
+        if (p.tracer)
+          throw Failure{EBUSY, "Checkpoint failed: pid " + std::to_string(p.pid) + " is being traced by pid " +
+                                   std::to_string(p.tracer) + "; detach the debugger first"};
         if (p.state == 'Z')
           throw Failure{EAGAIN, "Checkpoint failed: pid " + std::to_string(p.pid) +
                                     " has exited but was not reaped yet (zombies cannot be restored); try again"};

@@ -59,6 +59,7 @@ std::optional<ProcInfo> ReadProc(pid_t pid) {
     in >> key;
     if (key == "Uid:") in >> p.uid;
     else if (key == "Gid:") in >> p.gid;
+    else if (key == "TracerPid:") in >> p.tracer;
     else if (key == "NSpid:")
       for (pid_t v; in >> v;) p.ns_pid = v;  // the last one is the innermost
   }

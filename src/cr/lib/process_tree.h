@@ -21,6 +21,7 @@ struct ProcInfo {
   uid_t uid = 0;
   gid_t gid = 0;
   char state = '?';
+  pid_t tracer = 0;   // TracerPid: non-zero while ptraced
   uint64_t pidns_inode = 0;
   std::string exe;    // basename of /proc/PID/exe
 };
