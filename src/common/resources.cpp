@@ -42,7 +42,8 @@ bool parse_size(const std::string& text, uint64_t& bytes) {
   std::string t = text;
   std::transform(t.begin(), t.end(), t.begin(), ::tolower);
   size_t digits = t.find_first_not_of("0123456789");
-  if (digits == 0 || t.empty() || digits > 15) return false;
+  size_t len = digits == std::string::npos ? t.size() : digits;
+  if (len == 0 || len > 15) return false;
   uint64_t n = std::stoull(t.substr(0, digits == std::string::npos ? t.size() : digits));
   std::string unit = digits == std::string::npos ? "" : t.substr(digits);
   uint64_t mult;

@@ -1,0 +1,228 @@
+#include "harness.h"
+
+#include <grp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace reprise::test {
+
+Result run(const std::vector<std::string>& argv, const std::string& user,
+           const std::map<std::string, std::string>& env, const std::string& dir,
+           const std::string& stdin_data) {
+  Result r;
+  int out[2], err[2], in[2];
+  if (pipe(out) || pipe(err) || pipe(in)) return r;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    if (!user.empty()) {
+      passwd* pw = getpwnam(user.c_str());
+      if (!pw || initgroups(user.c_str(), pw->pw_gid) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) _exit(126);
+      setenv("HOME", pw->pw_dir, 1);
+      setenv("USER", user.c_str(), 1);
+      setenv("LOGNAME", user.c_str(), 1);
+    }
+    if (chdir(dir.c_str()) != 0) _exit(126);
+    setenv("PWD", dir.c_str(), 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  if (!stdin_data.empty()) {
+    ssize_t ignored = write(in[1], stdin_data.data(), stdin_data.size());
+    (void)ignored;
+  }
+  close(in[1]);
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buf[65536];
+  while (open_fds > 0) {
+    if (poll(fds, 2, 60000) <= 0) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      } else {
+        (i == 0 ? r.out : r.err).append(buf, size_t(n));
+      }
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+uid_t ensure_user(const std::string& name) {
+  if (passwd* pw = getpwnam(name.c_str())) return pw->pw_uid;
+  run({"useradd", "-m", "-s", "/bin/bash", name});
+  passwd* pw = getpwnam(name.c_str());
+  return pw ? pw->pw_uid : 0;
+}
+
+bool wait_for(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return cond();
+}
+
+int free_port() {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+std::string bin(const std::string& name) { return std::string(REPRISE_BIN_DIR) + "/" + name; }
+
+static pid_t read_pid(const std::string& path) {
+  std::ifstream in(path);
+  pid_t p = 0;
+  in >> p;
+  return p;
+}
+
+Cluster::Cluster() {
+  char tmpl[] = "/tmp/reprise-test.XXXXXX";
+  if (!mkdtemp(tmpl)) return;
+  tmp_ = tmpl;
+  chmod(tmp_.c_str(), 0755);
+  home_ = tmp_ + "/home";
+  port_ = free_port();
+  if (run({"mungekey", "-c", "-k", tmp_ + "/munge.key", "-b", "1024"}).code != 0) return;
+  chmod((tmp_ + "/munge.key").c_str(), 0600);
+  Result m = run({"munged", "-f", "--socket=" + tmp_ + "/munge.sock", "--key-file=" + tmp_ + "/munge.key",
+                  "--pid-file=" + tmp_ + "/munged.pid", "--log-file=" + tmp_ + "/munged.log",
+                  "--seed-file=" + tmp_ + "/munged.seed"});
+  if (m.code != 0) return;
+  munged_ = read_pid(tmp_ + "/munged.pid");
+  chmod(tmp_.c_str(), 0755);
+  if (!start_server(true) || !start_mom()) return;
+  ok_ = wait_for([&] { return cmd("", {bin("pbsnodes"), "-a"}).out.find("state = free") != std::string::npos; },
+                 std::chrono::seconds(10));
+}
+
+Cluster::~Cluster() {
+  kill_mom(SIGKILL);
+  kill_server(SIGKILL);
+  // Jobs still running: their supervisors are in sessions of their own; find them by home.
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream env(entry.path() / "environ");
+    std::string all((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
+    if (all.find("PBS_NODEFILE=" + home_ + "/") != std::string::npos) kill(std::stoi(name), SIGKILL);
+  }
+  if (munged_ > 0) kill(munged_, SIGTERM);
+  std::error_code ec;
+  if (!tmp_.empty() && !std::getenv("REPRISE_KEEP_TEST_HOME")) std::filesystem::remove_all(tmp_, ec);
+}
+
+std::map<std::string, std::string> Cluster::env() const {
+  return {{"PBS_HOME", home_}, {"MUNGE_SOCKET", tmp_ + "/munge.sock"}};
+}
+
+Result Cluster::cmd(const std::string& user, std::vector<std::string> argv, const std::string& dir,
+                    const std::string& stdin_data) {
+  if (argv[0].find('/') == std::string::npos) argv[0] = bin(argv[0]);
+  return run(argv, user, env(), dir, stdin_data);
+}
+
+std::string Cluster::workdir(const std::string& user) {
+  std::string d = tmp_ + "/work-" + (user.empty() ? "root" : user);
+  mkdir(d.c_str(), 0755);
+  if (passwd* pw = getpwnam(user.c_str())) {
+    int ignored = chown(d.c_str(), pw->pw_uid, pw->pw_gid);
+    (void)ignored;
+  }
+  return d;
+}
+
+std::string Cluster::submit(const std::string& user, const std::string& script, const std::vector<std::string>& opts) {
+  std::vector<std::string> argv{"qsub"};
+  argv.insert(argv.end(), opts.begin(), opts.end());
+  Result r = cmd(user, argv, workdir(user), script);
+  if (r.code != 0) return "";
+  std::string id = r.out;
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
+std::string Cluster::attr(const std::string& job, const std::string& name) {
+  Result r = cmd("", {"qstat", "-f", job});
+  std::istringstream in(r.out);
+  std::string line, key = "    " + name + " = ";
+  while (std::getline(in, line))
+    if (line.rfind(key, 0) == 0) return line.substr(key.size());
+  return "";
+}
+
+bool Cluster::wait_state(const std::string& job, const std::string& state, int seconds) {
+  return wait_for([&] { return attr(job, "job_state") == state; }, std::chrono::seconds(seconds));
+}
+
+bool Cluster::start_server(bool create) {
+  std::vector<std::string> argv{bin("pbs_server"), "-d", home_, "-p", std::to_string(port_), "-L", "127.0.0.1"};
+  if (create) {
+    argv.push_back("-t");
+    argv.push_back("create");
+  }
+  return run(argv, "", env()).code == 0;
+}
+
+bool Cluster::start_mom() { return run({bin("pbs_mom"), "-d", home_}, "", env()).code == 0; }
+
+pid_t Cluster::server_pid() const { return read_pid(home_ + "/server_priv/server.lock"); }
+pid_t Cluster::mom_pid() const { return read_pid(home_ + "/mom_priv/mom.lock"); }
+
+// Gone, or a zombie nobody has reaped yet (daemons are not our children).
+static bool dead(pid_t pid) {
+  if (kill(pid, 0) != 0) return true;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');
+  return close == std::string::npos || (close + 2 < stat.size() && stat[close + 2] == 'Z');
+}
+
+static void kill_and_wait(pid_t pid, int sig) {
+  if (pid <= 0 || kill(pid, sig) != 0) return;
+  wait_for([&] { return dead(pid); }, std::chrono::seconds(10));
+}
+
+void Cluster::kill_server(int sig) { kill_and_wait(server_pid(), sig); }
+void Cluster::kill_mom(int sig) { kill_and_wait(mom_pid(), sig); }
+
+}  // namespace reprise::test

@@ -1,0 +1,68 @@
+// A real batch cluster for integration tests: munged with a fresh key, pbs_server and pbs_mom
+// in a temporary PBS_HOME on free loopback ports. Everything is killed in the destructor.
+#pragma once
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace reprise::test {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+// Runs argv (as `user` when not empty) with extra environment, in `dir`; waits for it.
+Result run(const std::vector<std::string>& argv, const std::string& user = "",
+           const std::map<std::string, std::string>& env = {}, const std::string& dir = "/",
+           const std::string& stdin_data = "");
+
+// Makes sure a local user exists (useradd -m) and returns its uid.
+uid_t ensure_user(const std::string& name);
+
+bool wait_for(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
+
+int free_port();
+std::string bin(const std::string& name);  // path of a built program
+
+class Cluster {
+ public:
+  Cluster();
+  ~Cluster();
+  bool ok() const { return ok_; }
+  const std::string& home() const { return home_; }
+  const std::string& tmp() const { return tmp_; }
+  int port() const { return port_; }
+  std::map<std::string, std::string> env() const;  // PBS_HOME, MUNGE_SOCKET
+
+  // A client command as `user` ("" = root) from `dir`.
+  Result cmd(const std::string& user, std::vector<std::string> argv, const std::string& dir = "/",
+             const std::string& stdin_data = "");
+  // Submits `script` as `user` from a work dir owned by the user; returns the job id.
+  std::string submit(const std::string& user, const std::string& script,
+                     const std::vector<std::string>& opts = {});
+  std::string workdir(const std::string& user);  // created on demand, owned by user
+
+  // One attribute of `qstat -f` (as root), "" if absent.
+  std::string attr(const std::string& job, const std::string& name);
+  bool wait_state(const std::string& job, const std::string& state, int seconds = 20);
+
+  bool start_server(bool create);
+  bool start_mom();
+  void kill_server(int sig);
+  void kill_mom(int sig);
+  pid_t server_pid() const;
+  pid_t mom_pid() const;
+
+ private:
+  std::string tmp_, home_;
+  int port_ = 0;
+  pid_t munged_ = 0;
+  bool ok_ = false;
+};
+
+}  // namespace reprise::test
