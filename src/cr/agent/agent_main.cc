@@ -125,15 +125,17 @@ void CheckpointHandler(int, siginfo_t*, void* context) {
     errno = saved_errno;
     return;
   }
+  ControlMessage hello{};
+  hello.op = static_cast<uint32_t>(ControlOp::kHello);
+  hello.pid = getpid();
   if (!PeerMayCheckpoint(conn)) {
+    hello.status = EPERM;
+    SendMessage(conn, hello);
     close(conn);
     errno = saved_errno;
     return;
   }
   g_agent.conn_fd = conn;
-  ControlMessage hello{};
-  hello.op = static_cast<uint32_t>(ControlOp::kHello);
-  hello.pid = getpid();
   SendMessage(conn, hello);
   for (;;) {
     ControlMessage m{};

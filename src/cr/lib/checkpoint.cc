@@ -315,6 +315,10 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
         if (!link->Receive(hello, req.hello_timeout_ms) || hello.op != static_cast<uint32_t>(ControlOp::kHello))
           throw Failure{ETIMEDOUT, "Checkpoint failed: pid " + std::to_string(link->proc().pid) +
                                        " did not answer the checkpoint request (stopped, exiting, or blocking the signal?)"};
+        if (hello.status == EPERM)
+          throw Failure{EPERM, "Checkpoint failed: pid " + std::to_string(link->proc().pid) +
+                                   " refused: only its owner may checkpoint it (it runs in a user namespace, where"
+                                   " root is not its owner): Operation not permitted"};
       }
       scope = CollectScope(scope[0].pid, req.scope);
     }
