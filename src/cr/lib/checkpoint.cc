@@ -110,6 +110,12 @@ int CheckpointSignal() {
   return sig > 0 && sig < 65 ? sig : kDefaultCheckpointSignal;
 }
 
+double Seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 uint64_t NowNs() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -284,6 +290,7 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
     }
   };
   try {
+    double t0 = Seconds();
     std::vector<ProcInfo> scope = ResolveScope(req);
     // Stop everything first, so the image is one consistent moment. A
     // process may fork while we stop the others: repeat until the scope
@@ -325,6 +332,8 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
     scope.clear();
     for (auto& link : links) scope.push_back(link->proc());
 
+    double t1 = Seconds();
+    out.stop_seconds = t1 - t0;
     out.path = req.file.empty() ? "context." + std::to_string(req.id) : req.file;
     TempImage image(out.path, scope[0]);
     uint64_t created = NowNs();
@@ -351,7 +360,10 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
     EndRecord end{1 + kSectionsPerProcess * links.size(), static_cast<uint64_t>(at) + sizeof(SectionHeader) + sizeof(EndRecord)};
     WriteSection(image.fd(), SectionType::kEnd, std::string(reinterpret_cast<const char*>(&end), sizeof end), out.path);
     out.bytes = end.file_size;
+    double t2 = Seconds();
+    out.write_seconds = t2 - t1;
     image.Commit();
+    out.sync_seconds = Seconds() - t2;
     out.processes = static_cast<int>(links.size());
   } catch (const Failure& f) {
     resume_all();

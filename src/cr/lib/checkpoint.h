@@ -25,6 +25,9 @@ struct CheckpointOutcome {
   std::string path;          // the image written
   uint64_t bytes = 0;
   int processes = 0;
+  // Where the time went (cr_checkpoint -v): stopping the processes, writing
+  // the image, and making it durable.
+  double stop_seconds = 0, write_seconds = 0, sync_seconds = 0;
 };
 
 CheckpointOutcome Checkpoint(const CheckpointRequest& request);

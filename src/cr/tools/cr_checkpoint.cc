@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   reprise::cr::CheckpointRequest req;
   bool tree = false, pid = false, pgid = false, sid = false;
   bool kill_after = false, term_after = false, stop_after = false, cont_after = false, abort_after = false;
-  bool run = false, quiet = false;
+  bool run = false, quiet = false, verbose = false;
   int signal_after = 0, timeout = 30;
   app.add_flag("-T,--tree", tree, "The process ID and all its descendants (default)");
   app.add_flag("-p,--pid,--process", pid, "Only process ID");
@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   app.add_flag("--run", run, "Let the processes continue (default)");
   app.add_option("-t,--time", timeout, "Seconds to wait for the processes to answer")->check(CLI::PositiveNumber);
   app.add_flag("-q,--quiet", quiet, "Print nothing on success");
+  app.add_flag("-v,--verbose", verbose, "Print what was written and where the time went");
   pid_t id = 0;
   app.add_option("ID", id, "Process (or group/session) id; a cr_run's pid means its program")->required();
   app.set_version_flag("--version", "cr_checkpoint (Reprise) 0.1");
@@ -56,6 +57,9 @@ int main(int argc, char** argv) {
     std::cerr << "cr_checkpoint: " << out.message << "\n";
     return out.exit_code > 0 && out.exit_code < 255 ? out.exit_code : 1;
   }
-  (void)quiet;
+  if (verbose && !quiet)
+    std::cerr << "cr_checkpoint: " << out.processes << " process(es), " << out.bytes << " bytes to " << out.path
+              << "; stop " << out.stop_seconds << " s, write " << out.write_seconds << " s, sync "
+              << out.sync_seconds << " s\n";
   return 0;
 }
