@@ -4,7 +4,7 @@
 #   BUILD_DIR  CMake build directory holding bin/cr_bench, the engine tools
 #              and bin/programs/ (default: $REPRISE_BUILD or ./build)
 #   WORK_DIR   where images and dd files go (default /var/tmp/reprise-crbench)
-#   CR_BENCH_SIZES=64,256,1024  CR_BENCH_REPS=3
+#   CR_BENCH_SIZES=64,256,1024  CR_BENCH_REPS=5
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-${REPRISE_BUILD:-$here/../../build}}
@@ -16,4 +16,4 @@ for tool in cr_bench cr_run cr_checkpoint cr_restart; do
     fi
 done
 exec "$build/bin/cr_bench" --bin "$build/bin" --programs "$build/bin/programs" \
-    --work "$work" --sizes "${CR_BENCH_SIZES:-64,256,1024}" --reps "${CR_BENCH_REPS:-3}"
+    --work "$work" --sizes "${CR_BENCH_SIZES:-64,256,1024}" --reps "${CR_BENCH_REPS:-5}"
