@@ -49,6 +49,13 @@ std::string comparable_output(const Subject &subject, const std::string &text)
     return kept;
 }
 
+StartLog::StartLog(const TempDir &dir) : path_(dir.file("starts.log"))
+{
+    setenv("CRTEST_START_LOG", path_.c_str(), 1);
+}
+
+StartLog::~StartLog() { unsetenv("CRTEST_START_LOG"); }
+
 static void collect_files(const Subject &subject, const TempDir &dir, Outcome &outcome)
 {
     for (const auto &name : subject.compared_files)
@@ -134,12 +141,14 @@ void expect_same_outcome(const Subject &subject, const Outcome &reference, const
 void checkpoint_kill_restart_matches_reference(const Subject &subject)
 {
     TempDir dir;
+    StartLog starts(dir);
     Outcome reference;
     ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "reference.out", reference));
 
     std::optional<Process> app;
     ASSERT_NO_FATAL_FAILURE(
         start_under_cr_run(subject, dir, "checkpointed.out", subject.checkpoint_after_lines, app));
+    ASSERT_EQ(starts.starts(), 2u) << "start log not written: the subject does not call note_start()";
     std::string image = dir.file("image.rpr");
     ASSERT_NO_FATAL_FAILURE(checkpoint_ok(app->pid(), image, {"--kill"}, dir.path()));
     auto status = app->wait(10s);
@@ -150,6 +159,8 @@ void checkpoint_kill_restart_matches_reference(const Subject &subject)
     Outcome restarted;
     ASSERT_NO_FATAL_FAILURE(restart_to_completion(subject, dir, image, "checkpointed.out", restarted));
     expect_same_outcome(subject, reference, restarted, "after checkpoint --kill + restart");
+    EXPECT_EQ(starts.starts(), 2u)
+        << "the program's main() ran again: cr_restart re-executed the command instead of restoring it";
 }
 
 } // namespace crtest

@@ -53,6 +53,22 @@ void restart_to_completion(const Subject &subject, const TempDir &dir, const std
 // Asserts that `actual` equals `reference` (status, output, compared files).
 void expect_same_outcome(const Subject &subject, const Outcome &reference, const Outcome &actual,
                          const std::string &what);
+// While alive, subjects started by this process append a line to
+// dir/starts.log when their main() begins (see note_start() in
+// tests/programs/prog_util.h). A restart must not add a line: that would
+// mean cr_restart re-ran the command instead of restoring the process.
+class StartLog {
+public:
+    explicit StartLog(const TempDir &dir);
+    ~StartLog();
+    StartLog(const StartLog &) = delete;
+    StartLog &operator=(const StartLog &) = delete;
+    size_t starts() const { return count_lines(path_); }
+
+private:
+    std::string path_;
+};
+
 // Full standard procedure: reference run; run under cr_run; wait for
 // progress; cr_checkpoint --kill; cr_restart; compare with the reference.
 void checkpoint_kill_restart_matches_reference(const Subject &subject);

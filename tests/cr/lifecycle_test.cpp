@@ -87,6 +87,7 @@ TEST(Lifecycle, CheckpointOfRestartedProcessRestartsAgain)
 {
     Subject subject{"counting", {"40", "40"}, 8, {}, false};
     TempDir dir;
+    StartLog starts(dir);
     Outcome reference;
     ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "reference.out", reference));
     std::optional<Process> app;
@@ -113,12 +114,14 @@ TEST(Lifecycle, CheckpointOfRestartedProcessRestartsAgain)
     Outcome final_run;
     ASSERT_NO_FATAL_FAILURE(restart_to_completion(subject, dir, second, "run.out", final_run));
     expect_same_outcome(subject, reference, final_run, "checkpoint -> restart -> checkpoint -> restart");
+    EXPECT_EQ(starts.starts(), 2u) << "a restart re-executed the program instead of restoring it";
 }
 
 TEST(Lifecycle, SameImageRestartsTwice)
 {
     Subject subject = subjects::counting();
     TempDir dir;
+    StartLog starts(dir);
     Outcome reference;
     ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "reference.out", reference));
     std::optional<Process> app;
@@ -131,6 +134,7 @@ TEST(Lifecycle, SameImageRestartsTwice)
         ASSERT_NO_FATAL_FAILURE(restart_to_completion(subject, dir, image, "run.out", restarted));
         expect_same_outcome(subject, reference, restarted, "restart #" + std::to_string(round));
     }
+    EXPECT_EQ(starts.starts(), 2u) << "a restart re-executed the program instead of restoring it";
 }
 
 // counting's third argument: >= 0 exit status, < 0 die by that signal.

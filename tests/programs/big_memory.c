@@ -106,6 +106,7 @@ static void bench_loop(long interval_ms)
 
 int main(int argc, char **argv)
 {
+    note_start("big_memory");
     if (argc < 2) {
         fprintf(stderr, "usage: big_memory MIB [passes] [interval_ms]\n");
         return 2;

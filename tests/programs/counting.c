@@ -9,6 +9,7 @@
 
 int main(int argc, char **argv)
 {
+    note_start("counting");
     long count = arg_long(argc, argv, 1, 100);
     long interval_ms = arg_long(argc, argv, 2, 1000);
     long status = arg_long(argc, argv, 3, 0);

@@ -32,6 +32,7 @@ static long soft_limit(int resource)
 
 int main(int argc, char **argv)
 {
+    note_start("env_state");
     long iterations = arg_long(argc, argv, 1, 20);
     long interval_ms = arg_long(argc, argv, 2, 50);
 

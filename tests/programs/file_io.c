@@ -74,6 +74,7 @@ static size_t slurp(const char *path, char *buf, size_t size)
 
 int main(int argc, char **argv)
 {
+    note_start("file_io");
     if (argc < 2) {
         fprintf(stderr, "usage: file_io DIR [records] [interval_ms]\n");
         return 2;

@@ -208,6 +208,7 @@ static void fp_step(long iter)
 
 int main(int argc, char **argv)
 {
+    note_start("fpu_regs");
     long iterations = arg_long(argc, argv, 1, 30);
     long interval_ms = arg_long(argc, argv, 2, 50);
 

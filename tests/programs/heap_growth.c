@@ -63,6 +63,7 @@ static void free_block(size_t index)
 
 int main(int argc, char **argv)
 {
+    note_start("heap_growth");
     long steps = arg_long(argc, argv, 1, 40);
     long interval_ms = arg_long(argc, argv, 2, 50);
 

@@ -64,6 +64,7 @@ static int wait_ticks(sig_atomic_t target)
 
 int main(int argc, char **argv)
 {
+    note_start("signals_timer");
     long iterations = arg_long(argc, argv, 1, 30);
     long tick_ms = arg_long(argc, argv, 2, 10);
 

@@ -9,6 +9,7 @@
 
 int main(int argc, char **argv)
 {
+    note_start("tiny");
     long seconds = arg_long(argc, argv, 1, 30);
     long interval_ms = arg_long(argc, argv, 2, 5);
 
