@@ -134,6 +134,7 @@ Row measure(const Config &cfg, const std::string &workload, const std::vector<st
     std::string out = cfg.work_dir + "/" + workload + ".out";
     std::string image = cfg.work_dir + "/" + workload + ".rpr";
     unlink(image.c_str());
+    unlink(out.c_str()); // a stale "ready" from an earlier run must not be seen
 
     std::vector<std::string> cr_run_argv{cfg.bin_dir + "/cr_run"};
     cr_run_argv.insert(cr_run_argv.end(), argv.begin(), argv.end());
@@ -209,8 +210,13 @@ Row measure(const Config &cfg, const std::string &workload, const std::vector<st
     }
     row.running_s = median(running);
     row.verified_s = median(verified);
-    row.dd_fsync_s = time_dd(cfg, dd_mib, true);
-    row.dd_nofsync_s = time_dd(cfg, dd_mib, false);
+    std::vector<double> dd_fsync, dd_nofsync;
+    for (int rep = 0; rep < cfg.reps; rep++) {
+        dd_fsync.push_back(time_dd(cfg, dd_mib, true));
+        dd_nofsync.push_back(time_dd(cfg, dd_mib, false));
+    }
+    row.dd_fsync_s = median(dd_fsync);
+    row.dd_nofsync_s = median(dd_nofsync);
     unlink(image.c_str());
     return row;
 }
@@ -313,7 +319,7 @@ int main(int argc, char **argv)
         }
         std::cout << "\n";
     }
-    std::cout << "\n\"checkpoint s\" and the restart columns are medians of " << cfg.reps
+    std::cout << "\n\"checkpoint s\", the restart and the dd columns are medians of " << cfg.reps
               << " runs (the process continues after those checkpoints; the restarts reuse the "
                  "--kill image); \"checkpoint --kill s\" is one run.\n";
     return failed ? 1 : 0;
