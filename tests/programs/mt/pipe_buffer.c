@@ -146,7 +146,9 @@ int main(int argc, char **argv)
     close(fds[1]);
 
     int status = 0;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+    // wait(), not waitpid(child): the child's pid changes with
+    // cr_restart --no-restore-pid, and the output must not.
+    while (wait(&status) < 0 && errno == EINTR)
         ;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     printf("parent: wrote %llu bytes, crc=%08x; child exited with %d\n",

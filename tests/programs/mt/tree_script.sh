@@ -1,5 +1,5 @@
 #!/bin/bash
-# tree_script.sh [ROUNDS=30] [DELAY=0.05]
+# tree_script.sh [ROUNDS=30] [DELAY=0.08]
 #
 # Bash test subject for the checkpoint/restart engine: loops with shell state
 # (integers, an indexed and an associative array), a three-stage pipeline
@@ -7,18 +7,21 @@
 # children, and a background job whose $! is checked with `kill -0` every round
 # and collected with `wait $!` at the end. The background job runs until the
 # script creates the file "stop.flag" in the current directory, so run it in a
-# directory of its own. Output is deterministic for given arguments; lines
+# directory of its own. Each "round" line is printed just before the round's
+# `sleep`, so a checkpoint taken right after a new line usually finds the tree
+# at rest. Output is deterministic for given arguments; lines
 # with pids start with "ids: ". Exits 7.
 set -u
 rounds=${1:-30}
-delay=${2:-0.05}
+delay=${2:-0.08}
 rm -f stop.flag
 
 echo "tree_script: $rounds rounds"
 echo "ids: script pid=$$"
 
-# The background job: polls for the flag, exits 3.
-( while [ ! -e stop.flag ]; do sleep 0.02; done; exit 3 ) &
+# The background job: polls for the flag (slowly: few processes come and go
+# while the main loop sleeps), exits 3.
+( while [ ! -e stop.flag ]; do sleep 0.25; done; exit 3 ) &
 bg=$!
 echo "ids: background job pid=$bg"
 

@@ -1,0 +1,473 @@
+#include "tree_harness.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace crtree {
+
+TempDir::TempDir()
+{
+    char templ[] = "/tmp/reprise-crtree.XXXXXX";
+    if (mkdtemp(templ) == nullptr)
+        throw std::runtime_error(std::string("mkdtemp: ") + strerror(errno));
+    path_ = templ;
+}
+
+TempDir::~TempDir()
+{
+    if (getenv("CRTEST_KEEP") != nullptr)
+        return;
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+std::string TempDir::subdir(std::string_view name) const
+{
+    std::string dir = file(name);
+    mkdir(dir.c_str(), 0755);
+    return dir;
+}
+
+namespace {
+
+void redirect(int target, const std::string &path, int flags)
+{
+    int fd = open(path.empty() ? "/dev/null" : path.c_str(), flags, 0644);
+    if (fd < 0)
+        _exit(126);
+    dup2(fd, target);
+    if (fd != target)
+        close(fd);
+}
+
+} // namespace
+
+Process Process::spawn(const std::vector<std::string> &argv, const SpawnOptions &options)
+{
+    std::vector<char *> args;
+    for (const auto &a : argv)
+        args.push_back(const_cast<char *>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid < 0)
+        throw std::runtime_error(std::string("fork: ") + strerror(errno));
+    if (pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0)
+            _exit(126);
+        redirect(0, "", O_RDONLY);
+        redirect(1, options.stdout_path, O_WRONLY | O_CREAT | O_TRUNC);
+        redirect(2, options.stderr_path, O_WRONLY | O_CREAT | O_TRUNC);
+        // Whatever the test runner left open must not end up in an image.
+        syscall(SYS_close_range, 3U, ~0U, 0U);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sig != SIGKILL && sig != SIGSTOP)
+                signal(sig, SIG_DFL);
+        execv(args[0], args.data());
+        dprintf(2, "exec %s: %s\n", args[0], strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    return Process(pid);
+}
+
+Process::Process(Process &&other) noexcept : pid_(other.pid_), status_(other.status_)
+{
+    other.pid_ = -1;
+}
+
+Process::~Process()
+{
+    if (pid_ > 0 && !status_)
+        kill_tree();
+}
+
+std::optional<int> Process::wait(Millis timeout)
+{
+    if (status_)
+        return status_;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        int status = 0;
+        pid_t r = waitpid(pid_, &status, WNOHANG);
+        if (r == pid_) {
+            status_ = status;
+            return status_;
+        }
+        if (r < 0 && errno != EINTR)
+            return std::nullopt;
+        if (std::chrono::steady_clock::now() >= deadline)
+            return std::nullopt;
+        std::this_thread::sleep_for(2ms);
+    }
+}
+
+void Process::kill_tree()
+{
+    if (pid_ <= 0 || status_)
+        return;
+    kill(pid_, SIGSTOP);
+    for (pid_t child : descendants(pid_))
+        kill(child, SIGKILL);
+    kill(-pid_, SIGKILL);
+    kill(pid_, SIGKILL);
+    wait(10s);
+}
+
+RunResult run(const std::vector<std::string> &argv, const std::string &cwd, Millis timeout)
+{
+    TempDir capture;
+    Process process = Process::spawn(argv, {cwd, capture.file("out"), capture.file("err")});
+    RunResult result;
+    auto status = process.wait(timeout);
+    if (!status) {
+        result.timed_out = true;
+        process.kill_tree();
+        status = process.wait(1s);
+    }
+    result.status = status.value_or(-1);
+    result.out = read_file(capture.file("out"));
+    result.err = read_file(capture.file("err"));
+    return result;
+}
+
+std::string describe_status(int status)
+{
+    if (status == -1)
+        return "no status (still running?)";
+    if (WIFEXITED(status))
+        return "exit " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status))
+        return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+               strsignal(WTERMSIG(status)) + ")";
+    return "wait status " + std::to_string(status);
+}
+
+int exit_code(int status) { return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+
+std::string read_file(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+bool file_exists(const std::string &path)
+{
+    struct stat st;
+    return lstat(path.c_str(), &st) == 0;
+}
+
+size_t count_lines(const std::string &path)
+{
+    std::string text = read_file(path);
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+bool wait_for_lines(const std::string &path, size_t lines, Millis timeout)
+{
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (count_lines(path) < lines) {
+        if (std::chrono::steady_clock::now() >= deadline)
+            return false;
+        std::this_thread::sleep_for(3ms);
+    }
+    return true;
+}
+
+static size_t line_count(std::string_view text)
+{
+    size_t n = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+    return n + (!text.empty() && text.back() != '\n' ? 1 : 0);
+}
+
+std::string first_difference(const std::string &expected, const std::string &actual)
+{
+    std::istringstream e(expected), a(actual);
+    std::string le, la;
+    for (size_t line = 1;; line++) {
+        bool has_e = static_cast<bool>(std::getline(e, le));
+        bool has_a = static_cast<bool>(std::getline(a, la));
+        if (!has_e && !has_a)
+            return expected == actual ? "identical" : "differ only in the final newline";
+        if (has_e != has_a || le != la) {
+            std::ostringstream msg;
+            msg << "first difference at line " << line << " (expected " << line_count(expected)
+                << " lines, got " << line_count(actual) << ")\n  expected: "
+                << (has_e ? "\"" + le + "\"" : "<end of output>")
+                << "\n  actual:   " << (has_a ? "\"" + la + "\"" : "<end of output>");
+            return msg.str();
+        }
+    }
+}
+
+namespace {
+
+std::map<pid_t, pid_t> parent_map()
+{
+    std::map<pid_t, pid_t> parents;
+    DIR *proc = opendir("/proc");
+    if (proc == nullptr)
+        return parents;
+    while (dirent *entry = readdir(proc)) {
+        char *end = nullptr;
+        long pid = strtol(entry->d_name, &end, 10);
+        if (*end != '\0' || pid <= 0)
+            continue;
+        std::string stat = read_file("/proc/" + std::string(entry->d_name) + "/stat");
+        size_t close = stat.rfind(')');
+        if (close == std::string::npos)
+            continue;
+        char state = 0;
+        long ppid = 0;
+        if (sscanf(stat.c_str() + close + 1, " %c %ld", &state, &ppid) == 2 && state != 'Z')
+            parents[static_cast<pid_t>(pid)] = static_cast<pid_t>(ppid);
+    }
+    closedir(proc);
+    return parents;
+}
+
+pid_t innermost_nspid(const std::string &status_path)
+{
+    std::istringstream in(read_file(status_path));
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("NSpid:", 0) == 0) {
+            std::istringstream fields(line.substr(6));
+            pid_t value = -1, last = -1;
+            while (fields >> value)
+                last = value;
+            return last;
+        }
+    return -1;
+}
+
+} // namespace
+
+std::vector<pid_t> descendants(pid_t root)
+{
+    auto parents = parent_map();
+    std::vector<pid_t> found{root};
+    for (size_t i = 0; i < found.size(); i++)
+        for (const auto &[pid, ppid] : parents)
+            if (ppid == found[i])
+                found.push_back(pid);
+    found.erase(found.begin());
+    return found;
+}
+
+bool process_alive(pid_t pid)
+{
+    std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    size_t close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size())
+        return false;
+    return stat[close + 2] != 'Z' && stat[close + 2] != 'X';
+}
+
+pid_t ns_pid(pid_t pid) { return innermost_nspid("/proc/" + std::to_string(pid) + "/status"); }
+
+std::set<pid_t> ns_tids(pid_t pid)
+{
+    std::set<pid_t> tids;
+    std::string task = "/proc/" + std::to_string(pid) + "/task";
+    std::error_code ec;
+    for (const auto &entry : std::filesystem::directory_iterator(task, ec))
+        tids.insert(innermost_nspid(entry.path().string() + "/status"));
+    return tids;
+}
+
+// --- engine and subjects -----------------------------------------------------
+
+std::string tool(const std::string &name) { return std::string(CR_TREE_BIN_DIR) + "/" + name; }
+
+std::string mt_program(const std::string &name)
+{
+    return std::string(CR_TREE_PROGRAMS_DIR) + "/" + name;
+}
+
+std::string python3() { return CR_TREE_PYTHON3; }
+
+std::string missing_pieces()
+{
+    std::string missing;
+    for (const char *name : {"cr_run", "cr_checkpoint", "cr_restart", "cr_info"})
+        if (!file_exists(tool(name)))
+            missing += " " + tool(name);
+    for (const char *name :
+         {"threads_sync", "forker", "pipe_buffer", "resource_holder", "tree_script.sh", "py_state.py"})
+        if (!file_exists(mt_program(name)))
+            missing += " " + mt_program(name);
+    return missing.empty() ? "" : "not built:" + missing;
+}
+
+Subject threads_sync_subject()
+{
+    // 8 threads, 60 rounds of 25 ms: ~1.6 s; 9 lines per round after 12 header lines.
+    return {"threads_sync", {mt_program("threads_sync"), "8", "60", "25"}, 12 + 9 * 8, 42};
+}
+
+Subject forker_subject()
+{
+    return {"forker", {mt_program("forker"), "4", "48", "20"}, 18, 43};
+}
+
+Subject pipe_buffer_subject()
+{
+    // 768 KiB read 4 KiB per 10 ms: ~2 s; a line every 4 reads.
+    return {"pipe_buffer", {mt_program("pipe_buffer"), "768", "4096", "10"}, 14, 44};
+}
+
+Subject bash_subject()
+{
+    return {"bash", {"/bin/bash", mt_program("tree_script.sh"), "24", "0.08"}, 9, 7};
+}
+
+Subject python_subject()
+{
+    return {"python3", {python3(), mt_program("py_state.py"), "50", "0.03"}, 14, 5};
+}
+
+std::vector<Subject> all_subjects()
+{
+    return {threads_sync_subject(), forker_subject(), pipe_buffer_subject(), bash_subject(),
+            python_subject()};
+}
+
+std::string without_ids(const std::string &text)
+{
+    std::istringstream in(text);
+    std::string line, kept;
+    while (std::getline(in, line))
+        if (line.rfind("ids: ", 0) != 0)
+            kept += line + "\n";
+    return kept;
+}
+
+std::vector<std::string> ids_lines(const std::string &text)
+{
+    std::istringstream in(text);
+    std::string line;
+    std::vector<std::string> found;
+    while (std::getline(in, line))
+        if (line.rfind("ids: ", 0) == 0)
+            found.push_back(line);
+    return found;
+}
+
+static std::vector<std::string> cr_run_argv(const Subject &subject)
+{
+    std::vector<std::string> argv{tool("cr_run")};
+    argv.insert(argv.end(), subject.argv.begin(), subject.argv.end());
+    return argv;
+}
+
+void reference_run(const Subject &subject, const std::string &rundir, Outcome &outcome)
+{
+    Process process = Process::spawn(cr_run_argv(subject),
+                                     {rundir, rundir + "/out.txt", rundir + "/err.txt"});
+    auto status = process.wait(kRunTimeout);
+    ASSERT_TRUE(status) << subject.name << " did not finish within " << kRunTimeout.count()
+                        << " ms (reference run)";
+    outcome.status = *status;
+    outcome.output = read_file(rundir + "/out.txt");
+    ASSERT_EQ(exit_code(outcome.status), subject.exit_code)
+        << "reference run of " << subject.name << " ended with " << describe_status(*status)
+        << "; stderr: " << read_file(rundir + "/err.txt") << "\noutput:\n"
+        << outcome.output;
+    ASSERT_GT(count_lines(rundir + "/out.txt"), subject.checkpoint_after_lines + 4)
+        << subject.name << " prints too little to be checkpointed mid-run";
+    ASSERT_EQ(outcome.output.find("ERROR"), std::string::npos) << outcome.output;
+}
+
+void start_subject(const Subject &subject, const std::string &rundir, size_t lines,
+                   std::optional<Process> &process)
+{
+    process.emplace(Process::spawn(cr_run_argv(subject),
+                                   {rundir, rundir + "/out.txt", rundir + "/err.txt"}));
+    ASSERT_TRUE(wait_for_lines(rundir + "/out.txt", lines, kProgressTimeout))
+        << "under cr_run, " << subject.name << " printed only " << count_lines(rundir + "/out.txt")
+        << " of " << lines << " lines; stderr: " << read_file(rundir + "/err.txt");
+}
+
+RunResult checkpoint(pid_t id, const std::string &image, const std::vector<std::string> &flags)
+{
+    std::vector<std::string> argv{tool("cr_checkpoint")};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), {"--file", image, std::to_string(id)});
+    return run(argv, "/", kToolTimeout);
+}
+
+void checkpoint_ok(pid_t id, const std::string &image, const std::vector<std::string> &flags)
+{
+    RunResult r = checkpoint(id, image, flags);
+    ASSERT_FALSE(r.timed_out) << "cr_checkpoint hung; stderr: " << r.err;
+    ASSERT_EQ(exit_code(r.status), 0)
+        << "cr_checkpoint failed (" << describe_status(r.status) << "): " << r.err;
+    ASSERT_TRUE(file_exists(image)) << "cr_checkpoint exited 0 but left no " << image;
+}
+
+void start_restart(const std::string &image, const std::string &logdir, const std::string &tag,
+                   const std::vector<std::string> &extra, std::optional<Process> &process)
+{
+    std::vector<std::string> argv{tool("cr_restart")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back(image);
+    process.emplace(Process::spawn(
+        argv, {"/", logdir + "/" + tag + ".restart.out", logdir + "/" + tag + ".restart.err"}));
+}
+
+void finish(Process &process, const std::string &rundir, Outcome &outcome)
+{
+    auto status = process.wait(kRunTimeout);
+    ASSERT_TRUE(status) << "still running after " << kRunTimeout.count() << " ms; output so far:\n"
+                        << read_file(rundir + "/out.txt");
+    outcome.status = *status;
+    outcome.output = read_file(rundir + "/out.txt");
+}
+
+void expect_killed(Process &process, const std::string &what)
+{
+    auto status = process.wait(10s);
+    ASSERT_TRUE(status) << what << " still running 10 s after cr_checkpoint --kill";
+    EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL)
+        << what << " should end like its program (SIGKILL), got " << describe_status(*status);
+}
+
+void expect_same(const Subject &subject, const Outcome &reference, const Outcome &actual,
+                 const std::string &what, bool ignore_ids)
+{
+    EXPECT_EQ(describe_status(actual.status), describe_status(reference.status))
+        << subject.name << ", " << what << ": exit status differs from the uninterrupted run";
+    EXPECT_EQ(exit_code(actual.status), subject.exit_code) << subject.name << ", " << what;
+    std::string want = ignore_ids ? without_ids(reference.output) : reference.output;
+    std::string got = ignore_ids ? without_ids(actual.output) : actual.output;
+    EXPECT_TRUE(want == got) << subject.name << ", " << what
+                             << ": output differs from the uninterrupted run: "
+                             << first_difference(want, got);
+}
+
+} // namespace crtree

@@ -1,0 +1,85 @@
+// Tests that fail today because of engine bugs. They are built (as
+// cr_tree_pending_tests) so they keep compiling, but not registered with
+// ctest; register them (move the file into cr_tree_tests) once the engine is
+// fixed. Run by hand: build-tree/tests/cr_tree/cr_tree_pending_tests
+//
+// 1. A process that exits (or becomes a zombie) while cr_checkpoint collects
+//    and signals the tree makes the checkpoint fail instead of retrying:
+//    "pid N: No such process" (kill() got ESRCH), "pid N is a zombie" (seen in
+//    the first scan, EBUSY, not retried) or "support missing from application
+//    (pid N was not started under cr_run)" (the process died while we tried
+//    to connect to its agent).
+// 2. After such a failure, the processes that were already connected keep a
+//    stale connection in their agent's listen backlog; the next checkpoint's
+//    signal makes the agent accept the stale one, so the new request is never
+//    answered: cr_checkpoint hangs 30 s, then "pid N did not answer the
+//    checkpoint request".
+#include <gtest/gtest.h>
+
+#include "tree_harness.h"
+
+namespace crtree {
+namespace {
+
+// 20 checkpoints back to back of a bash script that forks pipelines, command
+// substitutions and sleeps all the time: every one must succeed.
+TEST(TreePending, TwentyBackToBackCheckpointsOfAForkingScript)
+{
+    std::string missing = missing_pieces();
+    if (!missing.empty())
+        GTEST_SKIP() << missing;
+    Subject subject = bash_subject();
+    subject.argv = {"/bin/bash", mt_program("tree_script.sh"), "75", "0.02"};
+    subject.checkpoint_after_lines = 5;
+    TempDir dir;
+    Outcome reference;
+    ASSERT_NO_FATAL_FAILURE(reference_run(subject, dir.subdir("reference"), reference));
+    std::string rundir = dir.subdir("run");
+    std::optional<Process> app;
+    ASSERT_NO_FATAL_FAILURE(start_subject(subject, rundir, subject.checkpoint_after_lines, app));
+    int failures = 0;
+    std::string messages;
+    for (int i = 1; i <= 20; i++) {
+        auto t0 = std::chrono::steady_clock::now();
+        RunResult r = checkpoint(app->pid(), dir.file("image"), {});
+        auto ms = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0).count();
+        if (exit_code(r.status) != 0) {
+            failures++;
+            messages += "checkpoint " + std::to_string(i) + " (" + std::to_string(ms) + " ms): " + r.err;
+        }
+        EXPECT_LT(ms, 5000) << "checkpoint " << i << " took " << ms << " ms";
+    }
+    EXPECT_EQ(failures, 0) << messages;
+    Outcome outcome;
+    ASSERT_NO_FATAL_FAILURE(finish(*app, rundir, outcome));
+    expect_same(subject, reference, outcome, "after 20 back-to-back checkpoints");
+}
+
+// Bug 2 alone: a failed checkpoint must not make the next one hang.
+TEST(TreePending, CheckpointAfterAFailedOneIsAnswered)
+{
+    std::string missing = missing_pieces();
+    if (!missing.empty())
+        GTEST_SKIP() << missing;
+    TempDir dir;
+    // The first child runs without the agent, so the first checkpoint fails
+    // after connecting to bash; once it exited, the tree is checkpointable.
+    Subject tree{"bash", {"/bin/bash", "-c", "echo started; env -u LD_PRELOAD sleep 2 & sleep 30; wait"}, 0, 0};
+    std::string rundir = dir.subdir("run");
+    std::optional<Process> app;
+    ASSERT_NO_FATAL_FAILURE(start_subject(tree, rundir, 1, app));
+    std::this_thread::sleep_for(300ms);
+    RunResult first = checkpoint(app->pid(), dir.file("image"), {});
+    ASSERT_NE(exit_code(first.status), 0) << "the agent-less child should be refused";
+    EXPECT_NE(first.err.find("support missing"), std::string::npos) << first.err;
+    std::this_thread::sleep_for(2500ms); // the agent-less sleep is gone
+    auto t0 = std::chrono::steady_clock::now();
+    RunResult second = checkpoint(app->pid(), dir.file("image"), {});
+    auto ms = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_EQ(exit_code(second.status), 0) << second.err;
+    EXPECT_LT(ms, 5000) << "the second checkpoint took " << ms << " ms";
+    app->kill_tree();
+}
+
+} // namespace
+} // namespace crtree
