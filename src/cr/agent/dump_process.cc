@@ -354,6 +354,11 @@ void RestoreProcessState() {
     v.it_interval.tv_usec = static_cast<suseconds_t>(p.itimers[t][1]);
     v.it_value.tv_sec = static_cast<time_t>(p.itimers[t][2]);
     v.it_value.tv_usec = static_cast<suseconds_t>(p.itimers[t][3]);
+    // An expired periodic timer whose signal was still pending (we block all
+    // signals while dumping) reads as value 0; the kernel re-arms it only when
+    // the signal is taken. Fire it at once instead, standing in for that signal.
+    if (!v.it_value.tv_sec && !v.it_value.tv_usec && (v.it_interval.tv_sec || v.it_interval.tv_usec))
+      v.it_value.tv_usec = 1;
     if (v.it_value.tv_sec || v.it_value.tv_usec) setitimer(static_cast<__itimer_which>(t), &v, nullptr);
   }
   g_agent.conn_fd = -1;

@@ -95,6 +95,13 @@ nlohmann::json ImageToJson(const Image& img) {
     jp["exe"] = r.exe;
     jp["cwd"] = r.cwd;
     jp["umask"] = r.umask;
+    json timers = json::array();
+    const char* names[3] = {"real", "virtual", "prof"};
+    for (int t = 0; t < 3; ++t)
+      if (r.itimers[t][0] || r.itimers[t][1] || r.itimers[t][2] || r.itimers[t][3])
+        timers.push_back({{"timer", names[t]}, {"interval_us", r.itimers[t][0] * 1000000 + r.itimers[t][1]},
+                          {"value_us", r.itimers[t][2] * 1000000 + r.itimers[t][3]}});
+    jp["interval_timers"] = timers;
     json threads = json::array();
     for (const ThreadRecord& t : p.threads)
       threads.push_back({{"tid", t.tid}, {"name", std::string(t.name, strnlen(t.name, sizeof t.name))},
