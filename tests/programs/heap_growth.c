@@ -3,9 +3,11 @@
  * from its (step, slot) identity, frees some older blocks, and before every
  * step re-verifies that all live blocks still hold their pattern.
  * usage: heap_growth [steps=40] [interval_ms=50]
- * Output is a deterministic running checksum; any mismatch prints
+ * Output is a deterministic running checksum and the growth of the program
+ * break; any mismatch prints
  * "MISMATCH ..." and exits 1. */
 #include <malloc.h>
+#include <unistd.h>
 
 #include "prog_util.h"
 
@@ -70,6 +72,10 @@ int main(int argc, char **argv)
     /* A fixed threshold keeps large blocks on the mmap path even after frees
      * (glibc otherwise raises the threshold dynamically). */
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    /* Growth of the program break is printed: if a restart left brk unusable,
+     * glibc would quietly fall back to mmap and this number would stop
+     * growing, which the comparison with an uninterrupted run catches. */
+    char *initial_brk = sbrk(0);
 
     for (long step = 0; step < steps; step++) {
         /* 1. everything allocated so far must be intact */
@@ -93,8 +99,8 @@ int main(int argc, char **argv)
         for (size_t i = (size_t)step % 7; i < block_count; i += 9)
             free_block(i);
 
-        printf("step %ld: blocks=%zu bytes=%zu checksum=%016llx verified\n", step, block_count,
-               total, (unsigned long long)sum);
+        printf("step %ld: blocks=%zu bytes=%zu checksum=%016llx brk+%ldKiB verified\n", step,
+               block_count, total, (unsigned long long)sum, (long)((char *)sbrk(0) - initial_brk) / 1024);
         fflush(stdout);
         sleep_ms(interval_ms);
     }

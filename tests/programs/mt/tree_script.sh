@@ -1,5 +1,5 @@
 #!/bin/bash
-# tree_script.sh [ROUNDS=30] [DELAY=0.08]
+# tree_script.sh [ROUNDS=30] [DELAY=0.15]
 #
 # Bash test subject for the checkpoint/restart engine: loops with shell state
 # (integers, an indexed and an associative array), a three-stage pipeline
@@ -9,19 +9,22 @@
 # script creates the file "stop.flag" in the current directory, so run it in a
 # directory of its own. Each "round" line is printed just before the round's
 # `sleep`, so a checkpoint taken right after a new line usually finds the tree
-# at rest. Output is deterministic for given arguments; lines
-# with pids start with "ids: ". Exits 7.
+# at rest (nothing else starts or exits while it sleeps). Output is
+# deterministic for given arguments; lines with pids start with "ids: ".
+# Exits 7.
 set -u
 rounds=${1:-30}
-delay=${2:-0.08}
+delay=${2:-0.15}
 rm -f stop.flag
 
 echo "tree_script: $rounds rounds"
 echo "ids: script pid=$$"
 
-# The background job: polls for the flag (slowly: few processes come and go
-# while the main loop sleeps), exits 3.
-( while [ ! -e stop.flag ]; do sleep 0.25; done; exit 3 ) &
+# The background job: polls for the flag with the `read -t` builtin on a pipe
+# that never gets data (both ends held open here), so it starts no processes
+# of its own while the main loop sleeps; exits 3.
+exec {nap_fd}<> <(:)
+( while :; do read -r -t 0.2 -u "$nap_fd" _; if [ -e stop.flag ]; then exit 3; fi; done ) &
 bg=$!
 echo "ids: background job pid=$bg"
 
