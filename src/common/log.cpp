@@ -55,7 +55,7 @@ void daemonize_with_readiness() {
   if (devnull >= 0) {
     ::dup2(devnull, 0);
     ::dup2(devnull, 1);
-    if (log_fd == 2) ::dup2(devnull, 2);
+    ::dup2(devnull, 2);  // the log has its own descriptor; keep no caller's pipe open
     if (devnull > 2) ::close(devnull);
   }
 }

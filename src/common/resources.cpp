@@ -125,15 +125,18 @@ bool validate_resource(const std::string& name, const std::string& value, std::s
   long l;
   uint64_t b;
   std::vector<NodeSpecPart> parts;
+  std::string why;
   if (name == "walltime" || name == "cput" || name == "pcput") ok = parse_duration(value, l);
   else if (name == "mem" || name == "vmem" || name == "pmem" || name == "pvmem" || name == "file")
     ok = parse_size(value, b);
-  else if (name == "nodes") ok = parse_node_spec(value, parts, error);
+  else if (name == "nodes") ok = parse_node_spec(value, parts, why);
   else if (name == "ppn" || name == "ncpus" || name == "procs" || name == "nodect")
     ok = parse_int(value, l) && l >= 1;
   else if (name == "nice") ok = parse_int(value, l) && l >= -20 && l <= 19;
   else ok = !value.empty();
-  if (!ok) error = "Illegal attribute or resource value for Resource_List." + name + " (" + value + ")";
+  if (!ok)
+    error = "Illegal attribute or resource value for Resource_List." + name + " (" + value + ")" +
+            (why.empty() ? "" : ": " + why);
   return ok;
 }
 

@@ -55,25 +55,34 @@ Result run(const std::vector<std::string>& argv, const std::string& user,
     (void)ignored;
   }
   close(in[1]);
+  // Read until the child has exited and its pipes are drained. A daemon it forked may keep
+  // the pipes open, so the child's exit (not EOF) ends the wait.
   pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  int open_fds = 2;
   char buf[65536];
-  while (open_fds > 0) {
-    if (poll(fds, 2, 60000) <= 0) break;
-    for (int i = 0; i < 2; ++i) {
+  int status = 0;
+  bool exited = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int ready = poll(fds, 2, exited ? 0 : 50);
+    bool got = false;
+    for (int i = 0; i < 2 && ready > 0; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
       ssize_t n = read(fds[i].fd, buf, sizeof buf);
       if (n <= 0) {
         close(fds[i].fd);
         fds[i].fd = -1;
-        --open_fds;
       } else {
         (i == 0 ? r.out : r.err).append(buf, size_t(n));
+        got = true;
       }
     }
+    if (fds[0].fd < 0 && fds[1].fd < 0) break;
+    if (exited && !got) break;
+    if (!exited && waitpid(pid, &status, WNOHANG) == pid) exited = true;
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
+  for (int fd : {fds[0].fd, fds[1].fd})
+    if (fd >= 0) close(fd);
+  if (!exited) waitpid(pid, &status, 0);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
 }
@@ -124,9 +133,10 @@ Cluster::Cluster() {
   port_ = free_port();
   if (run({"mungekey", "-c", "-k", tmp_ + "/munge.key", "-b", "1024"}).code != 0) return;
   chmod((tmp_ + "/munge.key").c_str(), 0600);
-  Result m = run({"munged", "-f", "--socket=" + tmp_ + "/munge.sock", "--key-file=" + tmp_ + "/munge.key",
-                  "--pid-file=" + tmp_ + "/munged.pid", "--log-file=" + tmp_ + "/munged.log",
-                  "--seed-file=" + tmp_ + "/munged.seed"});
+  // munged daemonizes; its stdio must not hold our pipes open.
+  Result m = run({"sh", "-c", "exec munged -f --socket=" + tmp_ + "/munge.sock --key-file=" + tmp_ +
+                                  "/munge.key --pid-file=" + tmp_ + "/munged.pid --log-file=" + tmp_ +
+                                  "/munged.log --seed-file=" + tmp_ + "/munged.seed </dev/null >/dev/null 2>&1"});
   if (m.code != 0) return;
   munged_ = read_pid(tmp_ + "/munged.pid");
   chmod(tmp_.c_str(), 0755);
