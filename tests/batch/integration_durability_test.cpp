@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -109,6 +112,54 @@ TEST(Durability, RestartedMomFindsItsRunningJob) {
   ASSERT_TRUE(c.start_mom());
   ASSERT_TRUE(c.wait_state(id2, "C", 20));
   EXPECT_EQ(c.attr(id2, "exit_status"), "9");
+}
+
+}  // namespace
+
+namespace {
+
+// server_priv on a tiny tmpfs, filled up: submissions fail with a clear error, nothing is
+// half-stored, reads keep working, and once space is back submissions work again.
+TEST(Durability, FullDiskUnderServerPrivRefusesChangesAndKeepsServing) {
+  ensure_user(kUser);
+  Cluster c;
+  ASSERT_TRUE(c.ok());
+  std::string before = c.submit(kUser, "true\n", {"-h"});
+  ASSERT_FALSE(before.empty());
+  std::string priv = c.home() + "/server_priv";
+  std::string saved = c.tmp() + "/server_priv.saved";
+  c.kill_server(SIGTERM);
+  ASSERT_EQ(run({"cp", "-a", priv, saved}).code, 0);
+  Result m = run({"mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", priv});
+  if (m.code != 0) GTEST_SKIP() << "cannot mount a tmpfs here: " << m.err;
+  struct Unmount {
+    std::string path;
+    ~Unmount() { run({"umount", "-l", path}); }
+  } unmount{priv};
+  ASSERT_EQ(run({"sh", "-c", "cp -a " + saved + "/. " + priv + "/"}).code, 0);
+  ASSERT_TRUE(c.start_server(false));
+  // Fill the filesystem.
+  run({"sh", "-c", "dd if=/dev/zero of=" + priv + "/filler bs=64k 2>/dev/null; sync"});
+  std::string big_script = "#!/bin/sh\n" + std::string(1 << 20, '#') + "\ntrue\n";
+  Result full = c.cmd(kUser, {"qsub", "-h"}, c.workdir(kUser), big_script);
+  EXPECT_NE(full.code, 0);
+  EXPECT_NE(full.err.find("cannot store the change"), std::string::npos) << full.err;
+  EXPECT_EQ(std::count(full.err.begin(), full.err.end(), '\n'), 1) << full.err;
+  // Still serving, and the failed job is nowhere.
+  Result list = c.cmd(kUser, {"qstat"});
+  EXPECT_EQ(list.code, 0);
+  EXPECT_NE(list.out.find(before), std::string::npos);
+  EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '\n'), 3) << "header, rule, one job:\n" << list.out;
+  // Space back: it works again, and the ids did not skip.
+  ::unlink((priv + "/filler").c_str());
+  std::string after = c.submit(kUser, "true\n", {"-h"});
+  ASSERT_FALSE(after.empty());
+  EXPECT_EQ(std::stol(after.substr(0, after.find('.'))), std::stol(before.substr(0, before.find('.'))) + 1);
+  // And it survives a restart (the database is intact).
+  c.kill_server(SIGKILL);
+  ASSERT_TRUE(c.start_server(false));
+  EXPECT_EQ(c.attr(after, "job_state"), "H");
+  c.kill_server(SIGKILL);
 }
 
 }  // namespace
