@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "subjects.h"
 
 namespace crtest {
@@ -41,6 +43,32 @@ TEST(Lifecycle, CheckpointWithoutKillLetsProgramFinishAndImageIsPrivate)
     Outcome restarted;
     ASSERT_NO_FATAL_FAILURE(restart_to_completion(subject, dir, image, "run.out", restarted));
     expect_same_outcome(subject, reference, restarted, "restart of a non-kill image");
+}
+
+TEST(Lifecycle, RepeatedCheckpointsDoNotDisturbTheRunningProgram)
+{
+    // fpu_regs checks its whole register file around every sleep, so each
+    // checkpoint's resume path (not only restart) must give it back intact.
+    Subject subject = subjects::fpu_regs();
+    TempDir dir;
+    Outcome reference;
+    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "reference.out", reference));
+    std::optional<Process> app;
+    ASSERT_NO_FATAL_FAILURE(start_under_cr_run(subject, dir, "run.out", 3, app));
+    std::string image = dir.file("image.rpr");
+    for (int i = 0; i < 8; i++) {
+        ASSERT_NO_FATAL_FAILURE(checkpoint_ok(app->pid(), image, {}, dir.path()))
+            << "checkpoint #" << i + 1;
+        std::this_thread::sleep_for(60ms);
+    }
+    auto status = app->wait(60s);
+    ASSERT_TRUE(status) << "program did not finish after repeated checkpoints";
+    Outcome continued{*status, read_file(dir.file("run.out")), {}};
+    expect_same_outcome(subject, reference, continued, "after 8 checkpoints without --kill");
+
+    Outcome restarted;
+    ASSERT_NO_FATAL_FAILURE(restart_to_completion(subject, dir, image, "run.out", restarted));
+    expect_same_outcome(subject, reference, restarted, "restart of the 8th image");
 }
 
 TEST(Lifecycle, DefaultImageNameIsContextDotIdInCwdAndNoTempFilesRemain)
