@@ -76,6 +76,41 @@ TEST(CheckpointOptions, PidScopeOnTheProgramItself)
     expect_same_outcome(subject, reference, restarted, "--pid scope");
 }
 
+// The last NSpid entry: the pid the process sees for itself.
+std::string inner_pid(pid_t pid)
+{
+    std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+    size_t at = status.find("NSpid:");
+    if (at == std::string::npos)
+        return "?";
+    std::string line = status.substr(at, status.find('\n', at) - at);
+    return line.substr(line.find_last_of(" \t") + 1);
+}
+
+TEST(RestartOptions, ProgramKeepsItsPidAcrossRestart)
+{
+    Subject subject{"counting", {"40", "40"}, 5, {}, false};
+    TempDir dir;
+    std::optional<Process> app;
+    ASSERT_NO_FATAL_FAILURE(start_under_cr_run(subject, dir, "run.out", 5, app));
+    pid_t real = deepest_descendant(app->pid());
+    ASSERT_GT(real, 0);
+    std::string before = inner_pid(real);
+    EXPECT_EQ(before, "2") << "the contract says the program sees itself as pid 2 under cr_run";
+    std::string image = dir.file("image.rpr");
+    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(app->pid(), image, {"--kill"}, dir.path()));
+    ASSERT_TRUE(app->wait(10s));
+
+    Process restarted = Process::spawn({tool("cr_restart"), image}, {"/", "", dir.file("restart.err"), {}, {}});
+    ASSERT_TRUE(wait_for_lines(dir.file("run.out"), 12, 30s)) << read_file(dir.file("restart.err"));
+    pid_t restored = deepest_descendant(restarted.pid());
+    ASSERT_GT(restored, 0);
+    EXPECT_EQ(inner_pid(restored), before) << "pid as seen by the program changed across restart";
+    auto status = restarted.wait(60s);
+    ASSERT_TRUE(status);
+    EXPECT_EQ(describe_status(*status), "exit 0");
+}
+
 TEST(RestartOptions, NoRestorePid)
 {
     Subject subject = subjects::counting();
