@@ -131,8 +131,10 @@ Row measure(const Config &cfg, const std::string &workload, const std::vector<st
 {
     Row row;
     row.workload = workload;
-    std::string out = cfg.work_dir + "/" + workload + ".out";
-    std::string image = cfg.work_dir + "/" + workload + ".rpr";
+    std::string stem = workload;
+    stem.erase(std::remove(stem.begin(), stem.end(), ' '), stem.end());
+    std::string out = cfg.work_dir + "/" + stem + ".out";
+    std::string image = cfg.work_dir + "/" + stem + ".rpr";
     unlink(image.c_str());
     unlink(out.c_str()); // a stale "ready" from an earlier run must not be seen
 
