@@ -198,6 +198,17 @@ bool wait_for_lines(const std::string &path, size_t lines, Millis timeout)
     return true;
 }
 
+bool wait_for_text(const std::string &path, std::string_view needle, Millis timeout)
+{
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (read_file(path).find(needle) == std::string::npos) {
+        if (std::chrono::steady_clock::now() >= deadline)
+            return false;
+        std::this_thread::sleep_for(3ms);
+    }
+    return true;
+}
+
 static size_t line_count(std::string_view text)
 {
     size_t n = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
@@ -318,7 +329,8 @@ std::string missing_pieces()
         if (!file_exists(tool(name)))
             missing += " " + tool(name);
     for (const char *name :
-         {"threads_sync", "forker", "pipe_buffer", "resource_holder", "tree_script.sh", "py_state.py"})
+         {"threads_sync", "forker", "pipe_buffer", "resource_holder", "tree_script.sh",
+          "steady_pipeline.sh", "py_state.py"})
         if (!file_exists(mt_program(name)))
             missing += " " + mt_program(name);
     return missing.empty() ? "" : "not built:" + missing;
@@ -343,7 +355,14 @@ Subject pipe_buffer_subject()
 
 Subject bash_subject()
 {
-    return {"bash", {"/bin/bash", mt_program("tree_script.sh"), "24", "0.08"}, 9, 7};
+    // 24 rounds of ~0.2 s.
+    return {"bash", {"/bin/bash", mt_program("tree_script.sh"), "24", "0.15"}, 9, 7};
+}
+
+Subject steady_bash_subject()
+{
+    // 120 items 30 ms apart, 96 reach the consumer: ~3.7 s.
+    return {"bash_pipeline", {"/bin/bash", mt_program("steady_pipeline.sh"), "120", "0.03"}, 12, 6};
 }
 
 Subject python_subject()
@@ -354,7 +373,7 @@ Subject python_subject()
 std::vector<Subject> all_subjects()
 {
     return {threads_sync_subject(), forker_subject(), pipe_buffer_subject(), bash_subject(),
-            python_subject()};
+            steady_bash_subject(), python_subject()};
 }
 
 std::string without_ids(const std::string &text)
@@ -468,6 +487,92 @@ void expect_same(const Subject &subject, const Outcome &reference, const Outcome
     EXPECT_TRUE(want == got) << subject.name << ", " << what
                              << ": output differs from the uninterrupted run: "
                              << first_difference(want, got);
+}
+
+void repeated_checkpoints(const Subject &subject, int count, bool after_new_line)
+{
+    TempDir dir;
+    Outcome reference;
+    ASSERT_NO_FATAL_FAILURE(reference_run(subject, dir.subdir("reference"), reference));
+    size_t total = count_lines(dir.file("reference/out.txt"));
+
+    std::string rundir = dir.subdir("run");
+    std::optional<Process> app;
+    ASSERT_NO_FATAL_FAILURE(start_subject(subject, rundir, subject.checkpoint_after_lines, app));
+    size_t lines = count_lines(rundir + "/out.txt");
+    std::string failures;
+    int failed = 0;
+    for (int i = 1; i <= count; i++) {
+        if (after_new_line) {
+            ASSERT_TRUE(wait_for_lines(rundir + "/out.txt", lines + 1, kProgressTimeout))
+                << "no progress before checkpoint " << i;
+        }
+        lines = count_lines(rundir + "/out.txt");
+        ASSERT_LT(lines, total - 2) << "the program ended before checkpoint " << i
+                                    << "; make it run longer";
+        std::string image = dir.file("image." + std::to_string(i));
+        auto t0 = std::chrono::steady_clock::now();
+        RunResult r = checkpoint(app->pid(), image, {});
+        auto ms = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0).count();
+        if (exit_code(r.status) != 0 || !file_exists(image)) {
+            failed++;
+            failures += "checkpoint " + std::to_string(i) + " (" + std::to_string(ms) +
+                        " ms, " + describe_status(r.status) + "): " + r.err;
+        }
+        ASSERT_TRUE(process_alive(app->pid())) << "cr_run gone after checkpoint " << i;
+        if (i > 1)
+            unlink(dir.file("image." + std::to_string(i - 1)).c_str());
+    }
+    EXPECT_EQ(failed, 0) << failed << " of " << count << " checkpoints failed:\n" << failures;
+    Outcome outcome;
+    ASSERT_NO_FATAL_FAILURE(finish(*app, rundir, outcome));
+    expect_same(subject, reference, outcome,
+                "after " + std::to_string(count) + " checkpoints without --kill");
+    if (failed)
+        return;
+
+    // The last image still restarts to the same end: restarting truncates
+    // out.txt back to its checkpoint-time size and the rest is written again.
+    // The bash subjects' stop flag did not exist at checkpoint time either.
+    unlink((rundir + "/stop.flag").c_str());
+    std::optional<Process> restarted;
+    start_restart(dir.file("image." + std::to_string(count)), dir.path(), "last", {}, restarted);
+    Outcome again;
+    ASSERT_NO_FATAL_FAILURE(finish(*restarted, rundir, again));
+    expect_same(subject, reference, again, "restart of the last image");
+}
+
+void kill_restart_cycles(const Subject &subject, int count)
+{
+    TempDir dir;
+    Outcome reference;
+    ASSERT_NO_FATAL_FAILURE(reference_run(subject, dir.subdir("reference"), reference));
+    size_t total = count_lines(dir.file("reference/out.txt"));
+
+    std::string rundir = dir.subdir("run");
+    std::optional<Process> current;
+    ASSERT_NO_FATAL_FAILURE(start_subject(subject, rundir, subject.checkpoint_after_lines, current));
+    for (int i = 1; i <= count; i++) {
+        std::string tag = "cycle" + std::to_string(i);
+        std::string image = dir.file("image." + std::to_string(i));
+        ASSERT_NO_FATAL_FAILURE(checkpoint_ok(current->pid(), image, {"--kill"}))
+            << "checkpoint " << i;
+        ASSERT_NO_FATAL_FAILURE(expect_killed(*current, i == 1 ? "cr_run" : "cr_restart"));
+        size_t lines = count_lines(rundir + "/out.txt");
+        ASSERT_LT(lines, total - 2) << "the program ended before cycle " << i
+                                    << "; make it run longer";
+        current.reset();
+        start_restart(image, dir.path(), tag, {}, current);
+        ASSERT_TRUE(wait_for_lines(rundir + "/out.txt", lines + 1, kProgressTimeout))
+            << "restart " << i << " made no progress; cr_restart stderr: "
+            << read_file(dir.file(tag + ".restart.err"));
+        if (i > 1)
+            unlink(dir.file("image." + std::to_string(i - 1)).c_str());
+    }
+    Outcome outcome;
+    ASSERT_NO_FATAL_FAILURE(finish(*current, rundir, outcome));
+    expect_same(subject, reference, outcome,
+                "after " + std::to_string(count) + " checkpoint --kill / restart cycles");
 }
 
 } // namespace crtree

@@ -81,6 +81,7 @@ std::string read_file(const std::string &path);
 bool file_exists(const std::string &path);
 size_t count_lines(const std::string &path);
 bool wait_for_lines(const std::string &path, size_t lines, Millis timeout);
+bool wait_for_text(const std::string &path, std::string_view needle, Millis timeout);
 std::string first_difference(const std::string &expected, const std::string &actual);
 
 // Live descendants of `root` (any depth, breadth first), from /proc.
@@ -108,7 +109,8 @@ struct Subject {
 Subject threads_sync_subject();
 Subject forker_subject();
 Subject pipe_buffer_subject();
-Subject bash_subject();
+Subject bash_subject();        // tree_script.sh: forks all the time
+Subject steady_bash_subject(); // steady_pipeline.sh: a tree that stays the same
 Subject python_subject();
 std::vector<Subject> all_subjects();
 
@@ -146,5 +148,16 @@ void expect_killed(Process &process, const std::string &what);
 // "ids:" lines); the status is the subject's success code.
 void expect_same(const Subject &subject, const Outcome &reference, const Outcome &actual,
                  const std::string &what, bool ignore_ids = false);
+
+// --- stress procedures (tree_stress_test.cpp, tree_pending_test.cpp) ---------
+
+// 20 checkpoints (no --kill) of one running cr_run SUBJECT, back to back or
+// each right after a new output line; then the output must equal the
+// reference, and the last image must restart to the same end.
+void repeated_checkpoints(const Subject &subject, int count, bool after_new_line);
+// `count` cycles of checkpoint --kill and restart, each restart from the
+// previous image, each after a new output line; the final output must equal
+// the reference.
+void kill_restart_cycles(const Subject &subject, int count);
 
 } // namespace crtree

@@ -60,7 +60,7 @@ TEST(TreeInfo, JsonListsEveryProcessAndThread)
     EXPECT_EQ(json["root_pid"], 2);
     EXPECT_EQ(json["pid_namespace"], true);
     for (const char *name : {"worker-00", "worker-01", "worker-02", "worker-03", "threads_sync",
-                             "resource_holde", "bash"})
+                             "resource_holder", "bash"})
         EXPECT_TRUE(names.count(name)) << "no thread named " << name << " in " << info.out;
     // The threads_sync tids match what the program printed.
     std::string ts_out = read_file(rundir + "/ts.out");

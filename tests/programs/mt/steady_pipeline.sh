@@ -3,9 +3,10 @@
 #
 # Bash test subject for the checkpoint/restart engine whose process tree does
 # not change while it runs: a three-stage pipeline of bash subshells
-# (producer | filter | consumer) with data flowing through both pipes, and a
-# background job polled with `kill -0 $bg` and collected with `wait $bg`.
-# Every stage waits with the `read -t` builtin on a pipe that never gets data,
+# (producer | filter | consumer) with data flowing through both pipes, a
+# coprocess, and a background job polled with `kill -0 $bg` and collected with
+# `wait $bg`. Every stage waits with the `read -t` builtin on a pipe that
+# never gets data,
 # so after the start no process is created or exits until the end: any moment
 # is a good moment for a checkpoint. Only the consumer prints while data
 # flows. Output is deterministic; lines with pids start with "ids: ". The
@@ -18,9 +19,11 @@ rm -f stop.flag
 echo "steady_pipeline: $items items"
 echo "ids: script pid=$$"
 
-# Both ends of one pipe (opened read-write), never written: `nap` is a sleep
-# without a child process.
-exec {nap_fd}<> <(:)
+# `nap SECONDS` sleeps without starting a process: `read -t` on a pipe from a
+# coprocess that never writes (it waits for a line on its stdin, which we
+# never send).
+coproc NAP { read -r _; }
+exec {nap_fd}<&"${NAP[0]}"
 nap() { read -r -t "$1" -u "$nap_fd" _; true; }
 
 ( while :; do nap 0.2; if [ -e stop.flag ]; then exit 3; fi; done ) &
@@ -57,6 +60,8 @@ if kill -0 "$bg" 2>/dev/null; then echo "background job alive after the pipeline
 : > stop.flag
 wait "$bg"
 echo "background job exited with $?"
+exec {NAP[1]}>&-   # the coprocess reads EOF and exits
+wait
 echo "ids: script pid at end=$$"
 echo "steady_pipeline: done"
 exit 6

@@ -20,11 +20,14 @@ rm -f stop.flag
 echo "tree_script: $rounds rounds"
 echo "ids: script pid=$$"
 
-# The background job: polls for the flag with the `read -t` builtin on a pipe
-# that never gets data (both ends held open here), so it starts no processes
-# of its own while the main loop sleeps; exits 3.
-exec {nap_fd}<> <(:)
-( while :; do read -r -t 0.2 -u "$nap_fd" _; if [ -e stop.flag ]; then exit 3; fi; done ) &
+# `nap SECONDS` sleeps without starting a process: `read -t` on a pipe from a
+# coprocess that never writes (it waits for a line on its stdin, which we
+# never send). The background job polls for the flag with it, so it starts no
+# processes of its own while the main loop sleeps; it exits 3.
+coproc NAP { read -r _; }
+exec {nap_fd}<&"${NAP[0]}"
+nap() { read -r -t "$1" -u "$nap_fd" _; true; }
+( while :; do nap 0.2; if [ -e stop.flag ]; then exit 3; fi; done ) &
 bg=$!
 echo "ids: background job pid=$bg"
 
@@ -49,6 +52,8 @@ done
 touch stop.flag
 wait "$bg"
 echo "background job exited with $?"
+exec {NAP[1]}>&-   # the coprocess reads EOF and exits
+wait
 rm -f stop.flag
 echo "history: ${history[*]}"
 echo "by parity: even=${by_parity[even]} odd=${by_parity[odd]}"
