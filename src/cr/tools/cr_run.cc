@@ -72,11 +72,14 @@ void BecomeUser(const RunAs& r) {
   }
 }
 
+std::string g_argv0;  // --argv0: what the program sees as its name (e.g. "-bash")
+
 [[noreturn]] void ExecProgram(const std::vector<std::string>& argv) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  execvp(args[0], args.data());
+  if (!g_argv0.empty()) args[0] = g_argv0.data();
+  execvp(argv[0].c_str(), args.data());
   std::cerr << "cr_run: " << argv[0] << ": " << strerror(errno) << "\n";
   _exit(errno == ENOENT ? 127 : 126);
 }
@@ -89,11 +92,12 @@ int main(int argc, char** argv) {
   bool no_namespace = false;
   std::string user;
   app.add_option("--user", user, "Run the program as this user (root only; cr_run itself stays root)");
+  app.add_option("--argv0", g_argv0, "Name the program sees as argv[0] (e.g. -bash for a login shell)");
   app.add_flag("--no-namespace", no_namespace,
                "Run in the current pid namespace (a restart then needs the old pids free, or --no-restore-pid)");
   app.prefix_command();  // the program name and everything after it belong to the program
   app.set_version_flag("--version", "cr_run (Reprise) 0.1");
-  app.footer("Usage: cr_run [--no-namespace] [--user USER] CMD [ARG...]");
+  app.footer("Usage: cr_run [--no-namespace] [--user USER] [--argv0 NAME] CMD [ARG...]");
   CLI11_PARSE(app, argc, argv);
   command = app.remaining();
   if (command.empty()) {
