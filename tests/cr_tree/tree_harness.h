@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <map>
+#include <ostream>
 #include <optional>
 #include <set>
 #include <string>
@@ -59,6 +60,7 @@ public:
 
     pid_t pid() const { return pid_; }
     std::optional<int> wait(Millis timeout); // raw wait status
+    bool running();                          // not exited (reaps if it has)
     void kill_tree();
 
 private:
@@ -106,6 +108,9 @@ struct Subject {
     size_t checkpoint_after_lines; // progress before the (first) checkpoint
     int exit_code;                 // what the subject exits with when all is well
 };
+// Test names and messages show the subject's name (not its bytes).
+void PrintTo(const Subject &subject, std::ostream *os);
+
 Subject threads_sync_subject();
 Subject forker_subject();
 Subject pipe_buffer_subject();
@@ -131,7 +136,8 @@ void reference_run(const Subject &subject, const std::string &rundir, Outcome &o
 // Starts cr_run SUBJECT in `rundir` and waits for `lines` lines of output.
 void start_subject(const Subject &subject, const std::string &rundir, size_t lines,
                    std::optional<Process> &process);
-// cr_checkpoint FLAGS... --file IMAGE ID; asserts exit 0 and an image.
+// cr_checkpoint FLAGS... --file IMAGE ID; asserts exit 0 and an image that
+// cr_info --json reads and verifies (checksums included).
 void checkpoint_ok(pid_t id, const std::string &image, const std::vector<std::string> &flags);
 // cr_checkpoint FLAGS... --file IMAGE ID, whatever the outcome.
 RunResult checkpoint(pid_t id, const std::string &image, const std::vector<std::string> &flags);
@@ -139,6 +145,10 @@ RunResult checkpoint(pid_t id, const std::string &image, const std::vector<std::
 // `logdir`, in the background.
 void start_restart(const std::string &image, const std::string &logdir, const std::string &tag,
                    const std::vector<std::string> &extra, std::optional<Process> &process);
+// Waits until rundir/out.txt holds `lines` lines; fails early (with its
+// stderr) if `process` ends first.
+void wait_for_progress(const std::string &rundir, size_t lines, Process &process,
+                       const std::string &stderr_path, const std::string &what);
 // Waits for a cr_run/cr_restart process to finish; fills the outcome from
 // rundir/out.txt.
 void finish(Process &process, const std::string &rundir, Outcome &outcome);

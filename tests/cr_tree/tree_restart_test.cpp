@@ -68,9 +68,8 @@ TEST_P(TreeSubject, CheckpointOfRestartedTreeRestartsAgain)
 
     std::optional<Process> restarted;
     start_restart(dir.file("image1"), dir.path(), "first", {}, restarted);
-    ASSERT_TRUE(wait_for_lines(rundir + "/out.txt", second, kProgressTimeout))
-        << "the restarted " << subject.name << " made no progress; cr_restart stderr: "
-        << read_file(dir.file("first.restart.err"));
+    ASSERT_NO_FATAL_FAILURE(wait_for_progress(rundir, second, *restarted,
+                                              dir.file("first.restart.err"), "the first restart"));
     ASSERT_NO_FATAL_FAILURE(checkpoint_ok(restarted->pid(), dir.file("image2"), {"--kill"}));
     ASSERT_NO_FATAL_FAILURE(expect_killed(*restarted, "cr_restart"));
     EXPECT_LT(count_lines(rundir + "/out.txt"), total) << "second checkpoint came too late";
@@ -82,7 +81,7 @@ TEST_P(TreeSubject, CheckpointOfRestartedTreeRestartsAgain)
     expect_same(subject, reference, outcome, "after two checkpoint/restart cycles");
 }
 
-INSTANTIATE_TEST_SUITE_P(Subjects, TreeSubject, ::testing::ValuesIn(all_subjects()),
+INSTANTIATE_TEST_SUITE_P(CrTree, TreeSubject, ::testing::ValuesIn(all_subjects()),
                          [](const ::testing::TestParamInfo<Subject> &info) {
                              std::string name = info.param.name;
                              for (char &c : name)
@@ -152,7 +151,8 @@ TEST_F(TreePids, ThreadsKeepTheirTidsAndSignalTargets)
 
     std::optional<Process> restarted;
     start_restart(dir.file("image"), dir.path(), "r", {}, restarted);
-    ASSERT_TRUE(wait_for_lines(rundir + "/out.txt", at_checkpoint + 2, kProgressTimeout));
+    ASSERT_NO_FATAL_FAILURE(wait_for_progress(rundir, at_checkpoint + 2, *restarted,
+                                              dir.file("r.restart.err"), "cr_restart"));
     // While it runs: the kernel's view of the restored process and threads.
     std::map<pid_t, pid_t> tree = restored_tree(restarted->pid());
     ASSERT_EQ(tree.size(), 1u) << "one restored process expected";
@@ -213,7 +213,8 @@ TEST_F(TreePids, ProcessesKeepPidsAndParents)
 
     std::optional<Process> restarted;
     start_restart(dir.file("image"), dir.path(), "r", {}, restarted);
-    ASSERT_TRUE(wait_for_lines(rundir + "/out.txt", at_checkpoint + 2, kProgressTimeout));
+    ASSERT_NO_FATAL_FAILURE(wait_for_progress(rundir, at_checkpoint + 2, *restarted,
+                                              dir.file("r.restart.err"), "cr_restart"));
     std::map<pid_t, pid_t> tree = restored_tree(restarted->pid());
     for (pid_t pid : children)
         EXPECT_TRUE(tree.count(pid)) << "pid " << pid << " is not among the restored processes";
@@ -262,7 +263,7 @@ TEST_P(NoRestorePid, SameOutputApartFromPids)
     EXPECT_EQ(outcome.output.find("ERROR"), std::string::npos) << outcome.output;
 }
 
-INSTANTIATE_TEST_SUITE_P(Subjects, NoRestorePid,
+INSTANTIATE_TEST_SUITE_P(CrTree, NoRestorePid,
                          ::testing::Values(threads_sync_subject(), pipe_buffer_subject(),
                                            python_subject()),
                          [](const ::testing::TestParamInfo<Subject> &info) {
