@@ -1,0 +1,213 @@
+// Batch-system benchmark: real daemons in a temporary home (tests/batch harness), real jobs.
+// Measures qsub latency, submissions per second, end-to-end completions per second for N
+// trivial jobs, qstat latency with M jobs queued, and the server's RSS.
+// Usage (root): batch_bench [--jobs N] [--queued M] [--np SLOTS]
+#include <grp.h>
+#include <pwd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/client.h"
+#include "harness.h"
+
+using namespace reprise;
+using namespace reprise::test;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const char* kUser = "reprise_bench";
+
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[std::min(v.size() - 1, size_t(p * double(v.size())))];
+}
+
+long rss_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+// Runs `body` in a child process that has become kUser (jobs may not belong to root).
+// The child writes one double (a result) to a pipe.
+double as_user(Cluster& c, const std::function<double()>& body) {
+  std::string dir = c.workdir(kUser);  // created as root, before dropping privileges
+  int p[2];
+  if (pipe(p) != 0) return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    passwd* pw = getpwnam(kUser);
+    if (!pw || initgroups(kUser, pw->pw_gid) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) _exit(1);
+    for (auto& [k, v] : c.env()) setenv(k.c_str(), v.c_str(), 1);
+    if (chdir(dir.c_str()) != 0) _exit(1);
+    double r = body();
+    ssize_t ignored = write(p[1], &r, sizeof r);
+    (void)ignored;
+    _exit(0);
+  }
+  close(p[1]);
+  double r = -1;
+  ssize_t n = read(p[0], &r, sizeof r);
+  close(p[0]);
+  waitpid(pid, nullptr, 0);
+  return n == sizeof r ? r : -1;
+}
+
+// Submits `count` jobs over one connection per worker, `workers` in parallel; returns seconds.
+double submit_over_protocol(Cluster& c, int count, int workers, const std::string& script, bool hold) {
+  return as_user(c, [&] {
+    auto start = Clock::now();
+    std::vector<pid_t> kids;
+    for (int w = 0; w < workers; ++w) {
+      pid_t k = fork();
+      if (k == 0) {
+        client::Connection conn;
+        std::string error;
+        if (!conn.open(error)) _exit(1);
+        for (int i = w; i < count; i += workers) {
+          wire::Request req;
+          req.set_op("submit");
+          (*req.mutable_attrs())["Job_Name"] = "bench";
+          (*req.mutable_attrs())["Join_Path"] = "oe";
+          (*req.mutable_attrs())["Output_Path"] = "/dev/null";
+          if (hold) (*req.mutable_attrs())["Hold_Types"] = "u";
+          (*req.mutable_attrs())["Variable_List"] = "PBS_O_WORKDIR=/tmp";
+          req.set_script(script);
+          wire::Response resp;
+          if (!conn.call(req, resp, error) || resp.code() != 0) _exit(2);
+        }
+        _exit(0);
+      }
+      kids.push_back(k);
+    }
+    for (pid_t k : kids) waitpid(k, nullptr, 0);
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  });
+}
+
+int count_state(Cluster& c, char state) {
+  Result r = c.cmd("", {"qstat", "-B", "-f"});
+  std::string key = std::string(state == 'C' ? "Complete:" : state == 'Q' ? "Queued:" : "Running:");
+  auto at = r.out.find(key);
+  return at == std::string::npos ? -1 : std::atoi(r.out.c_str() + at + key.size());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int jobs = 1000, queued = 10000, np = 32;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--jobs") jobs = std::atoi(argv[i + 1]);
+    else if (a == "--queued") queued = std::atoi(argv[i + 1]);
+    else if (a == "--np") np = std::atoi(argv[i + 1]);
+  }
+  if (geteuid() != 0) {
+    std::fprintf(stderr, "batch_bench: run as root (it starts pbs_mom)\n");
+    return 1;
+  }
+  ensure_user(kUser);
+  std::printf("# Reprise batch benchmark: %u cores, jobs=%d queued=%d np=%d\n",
+              std::thread::hardware_concurrency(), jobs, queued, np);
+
+  {
+    Cluster c;
+    if (!c.ok()) {
+      std::fprintf(stderr, "batch_bench: cluster did not start\n");
+      return 1;
+    }
+    Result nodes = c.cmd("", {"pbsnodes", "-a"});
+    std::string node = nodes.out.substr(0, nodes.out.find('\n'));
+    c.cmd("", {"qmgr", "-c", "set node " + node + " np = " + std::to_string(np)});
+    c.cmd("", {"qmgr", "-c", "set server keep_completed = 3600"});
+    std::printf("server RSS idle: %ld KiB\n", rss_kb(c.server_pid()));
+
+    // 1. qsub latency: the whole command (process start, connect, commit, reply), sequential,
+    // with scheduling off so only submission is measured.
+    c.cmd("", {"qmgr", "-c", "set server scheduling = false"});
+    std::vector<double> lat;
+    for (int i = 0; i < 200; ++i) {
+      auto t = Clock::now();
+      Result r = c.cmd(kUser, {"qsub", "-h", "-o", "/dev/null", "-j", "oe"}, c.workdir(kUser), "true\n");
+      lat.push_back(ms_since(t));
+      if (r.code != 0) {
+        std::fprintf(stderr, "qsub failed: %s\n", r.err.c_str());
+        return 1;
+      }
+    }
+    std::printf("qsub command latency (200 sequential): median %.2f ms, p95 %.2f ms\n", percentile(lat, 0.5),
+                percentile(lat, 0.95));
+
+    // 2. Submissions per second: qsub commands from 4 parallel shells, then the protocol.
+    auto t = Clock::now();
+    Result par = c.cmd(kUser, {"/bin/sh", "-c",
+                               "for w in 1 2 3 4; do (for i in $(seq 250); do echo true | " + bin("qsub") +
+                                   " -h -o /dev/null -j oe >/dev/null || exit 1; done) & done; wait"},
+                       c.workdir(kUser));
+    double secs = ms_since(t) / 1000;
+    std::printf("qsub commands, 4 parallel submitters, 1000 jobs: %.0f submissions/s\n", 1000 / secs);
+    double proto = submit_over_protocol(c, 5000, 4, "true\n", true);
+    std::printf("protocol submissions, 4 connections, 5000 jobs: %.0f submissions/s\n", 5000 / proto);
+  }
+
+  {
+    // 3. End to end: N trivial jobs submitted at once, until the last is complete.
+    Cluster c;
+    if (!c.ok()) return 1;
+    Result nodes = c.cmd("", {"pbsnodes", "-a"});
+    std::string node = nodes.out.substr(0, nodes.out.find('\n'));
+    c.cmd("", {"qmgr", "-c", "set node " + node + " np = " + std::to_string(np)});
+    c.cmd("", {"qmgr", "-c", "set server keep_completed = 3600"});
+    auto t = Clock::now();
+    double sub = submit_over_protocol(c, jobs, 2, "true\n", false);
+    bool done = wait_for([&] { return count_state(c, 'C') >= jobs; }, std::chrono::seconds(300));
+    double secs = ms_since(t) / 1000;
+    std::printf("end to end, %d jobs of `true` (np=%d): %s in %.2f s = %.0f jobs/s (submission took %.2f s)\n", jobs,
+                np, done ? "all completed" : "NOT all completed", secs, jobs / secs, sub);
+  }
+
+  {
+    // 4. qstat with many queued jobs, and the server's RSS then.
+    Cluster c;
+    if (!c.ok()) return 1;
+    c.cmd("", {"qmgr", "-c", "set server scheduling = false"});
+    double sub = submit_over_protocol(c, queued, 4, "#!/bin/sh\n#PBS -l walltime=1:00:00\nsleep 1\n", false);
+    std::printf("queued %d jobs in %.2f s (%.0f/s)\n", queued, sub, queued / sub);
+    std::vector<double> all, one, json;
+    for (int i = 0; i < 10; ++i) {
+      auto t = Clock::now();
+      Result r = c.cmd(kUser, {"qstat"});
+      all.push_back(ms_since(t));
+      if (i == 0)
+        std::printf("qstat lists %ld lines\n", long(std::count(r.out.begin(), r.out.end(), '\n')));
+      t = Clock::now();
+      c.cmd(kUser, {"qstat", "-f", std::to_string(queued / 2)});
+      one.push_back(ms_since(t));
+      t = Clock::now();
+      c.cmd(kUser, {"qstat", "-f", "-F", "json"});
+      json.push_back(ms_since(t));
+    }
+    std::printf("qstat (all %d jobs, table): median %.1f ms\n", queued, percentile(all, 0.5));
+    std::printf("qstat -f ONE_JOB with %d queued: median %.2f ms\n", queued, percentile(one, 0.5));
+    std::printf("qstat -f -F json (all %d jobs): median %.1f ms\n", queued, percentile(json, 0.5));
+    std::printf("server RSS with %d jobs: %ld KiB\n", queued, rss_kb(c.server_pid()));
+  }
+  return 0;
+}
