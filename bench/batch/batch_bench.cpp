@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -109,6 +110,20 @@ int count_state(Cluster& c, char state) {
   return at == std::string::npos ? -1 : std::atoi(r.out.c_str() + at + key.size());
 }
 
+// CPU seconds (user + system) a process has used so far.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i)
+    if (i == 14 || i == 15) ticks += std::stod(f);
+  return ticks / double(sysconf(_SC_CLK_TCK));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -181,6 +196,8 @@ int main(int argc, char** argv) {
     double secs = ms_since(t) / 1000;
     std::printf("end to end, %d jobs of `true` (np=%d): %s in %.2f s = %.0f jobs/s (submission took %.2f s)\n", jobs,
                 np, done ? "all completed" : "NOT all completed", secs, jobs / secs, sub);
+    std::printf("  CPU used meanwhile: pbs_server %.2f s, pbs_mom %.2f s\n", cpu_seconds(c.server_pid()),
+                cpu_seconds(c.mom_pid()));
   }
 
   {

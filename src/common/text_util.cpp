@@ -81,7 +81,7 @@ std::string format_ctime(long t) {
 long now_seconds() { return long(std::time(nullptr)); }
 
 bool write_file_atomic(const std::string& path, const std::string& data, int mode,
-                       std::string& error) {
+                       std::string& error, bool durable) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) {
@@ -102,7 +102,7 @@ bool write_file_atomic(const std::string& path, const std::string& data, int mod
     p += w;
     left -= size_t(w);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((durable && ::fsync(fd) != 0) || ::close(fd) != 0) {
     error = "cannot sync " + tmp + ": " + std::strerror(errno);
     ::unlink(tmp.c_str());
     return false;

@@ -15,9 +15,11 @@ bool parse_int(const std::string& s, long& value);
 std::string format_ctime(long epoch_seconds);  // "Thu Nov 26 21:00:30 2026" like TORQUE
 long now_seconds();
 
-// Writes a file atomically: temp file in the same directory, fsync, rename.
+// Writes a file atomically: temp file in the same directory, fsync (unless !durable), rename.
+// Without fsync the file is still never seen half-written after a process crash; only a
+// machine crash can lose it.
 bool write_file_atomic(const std::string& path, const std::string& data, int mode,
-                       std::string& error);
+                       std::string& error, bool durable = true);
 bool read_file(const std::string& path, std::string& data);
 
 }  // namespace reprise

@@ -135,7 +135,7 @@ namespace {
   long cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec;
   std::string text = std::to_string(code) + " " + std::to_string(cpu) + " " + std::to_string(ru.ru_maxrss) + "\n";
   std::string error;
-  write_file_atomic(record_path(jobs_dir, job.id, ".EX"), text, 0600, error);
+  write_file_atomic(record_path(jobs_dir, job.id, ".EX"), text, 0600, error, false);
   _exit(0);
 }
 
@@ -160,7 +160,7 @@ bool launch_job(const std::string& home, const MomConfig& config, JobRecord& job
     if (host != last) ++num_nodes;
     last = host;
   }
-  if (!write_file_atomic(nodefile, nodes, 0644, error)) return false;
+  if (!write_file_atomic(nodefile, nodes, 0644, error, false)) return false;
 
   JobExecContext ctx;
   ctx.job_id = job.id;

@@ -21,7 +21,9 @@ bool save_record(const std::string& jobs_dir, const JobRecord& r, std::string& e
                       {"start_time", r.start_time}, {"walltime_limit", r.walltime_limit},
                       {"kill_deadline", r.kill_deadline}, {"finished", r.finished},
                       {"exit_status", r.exit_status}, {"used", r.used}};
-  return write_file_atomic(record_path(jobs_dir, r.id, ".JB"), j.dump(), 0600, error);
+  // No fsync: the record must survive a mom crash (rename is atomic), and a machine crash
+  // ends the job anyway.
+  return write_file_atomic(record_path(jobs_dir, r.id, ".JB"), j.dump(), 0600, error, false);
 }
 
 bool load_record(const std::string& path, JobRecord& r) {

@@ -327,7 +327,7 @@ void Mom::start_job(const wire::MomCommand& cmd) {
   if (parse_duration(job.attr("Resource_List.walltime"), wall)) job.walltime_limit = wall;
   std::string error;
   // Record and script are on disk before the job exists, so a crash cannot orphan it.
-  if (!write_file_atomic(record_path(jobs_dir_, job.id, ".SC"), cmd.script(), 0600, error) ||
+  if (!write_file_atomic(record_path(jobs_dir_, job.id, ".SC"), cmd.script(), 0600, error, false) ||
       !save_record(jobs_dir_, job, error)) {
     jobs_[job.id] = job;
     finish(jobs_[job.id], -1, "mom cannot store the job: " + error);

@@ -201,9 +201,14 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   return r;
 }
 
-static void add_job_object(wire::Response& r, const Job& job) {
+static void add_job_object(wire::Response& r, const Job& job, const wire::Request& req) {
   wire::Object* o = r.add_objects();
   o->set_name(job.id);
+  if (req.select_size() > 0) {
+    for (const std::string& name : req.select())
+      if (auto it = job.attrs.find(name); it != job.attrs.end()) (*o->mutable_attrs())[name] = it->second;
+    return;
+  }
   for (const auto& [k, v] : job.attrs)
     if (!starts_with(k, "_")) (*o->mutable_attrs())[k] = v;
 }
@@ -214,7 +219,7 @@ wire::Response Server::status_jobs(const Who& w, const wire::Request& req) {
   if (req.ids_size() == 0) {
     for (const auto& [seq, job] : st_.jobs) {
       if (!req.arg().empty() && job.attr("queue") != req.arg()) continue;  // qstat QUEUE
-      if (see_all || job.attr("euser") == w.user) add_job_object(r, job);
+      if (see_all || job.attr("euser") == w.user) add_job_object(r, job, req);
     }
     return r;
   }
@@ -223,7 +228,7 @@ wire::Response Server::status_jobs(const Who& w, const wire::Request& req) {
     if (!job) return error_response(kErrUnknownJob, "Unknown Job Id " + id);
     if (!see_all && job->attr("euser") != w.user)
       return error_response(kErrPermission, "Unauthorized Request  " + job->id);
-    add_job_object(r, *job);
+    add_job_object(r, *job, req);
   }
   return r;
 }
