@@ -23,9 +23,8 @@ protected:
 };
 
 // cr_run SUBJECT; cr_checkpoint --kill mid-run; cr_restart; compare.
-TEST_P(TreeSubject, KillRestartMatchesUninterruptedRun)
+void kill_restart_matches(const Subject &subject)
 {
-    const Subject &subject = GetParam();
     TempDir dir;
     Outcome reference;
     ASSERT_NO_FATAL_FAILURE(reference_run(subject, dir.subdir("reference"), reference));
@@ -47,11 +46,15 @@ TEST_P(TreeSubject, KillRestartMatchesUninterruptedRun)
     EXPECT_EQ(read_file(dir.file("first.restart.err")), "") << "cr_restart complained";
 }
 
+TEST_P(TreeSubject, KillRestartMatchesUninterruptedRun)
+{
+    retry_on_bad_image([&] { kill_restart_matches(GetParam()); });
+}
+
 // checkpoint --kill -> restart -> checkpoint --kill (of the cr_restart) ->
 // restart: an image of a restarted tree must be as good as the first one.
-TEST_P(TreeSubject, CheckpointOfRestartedTreeRestartsAgain)
+void restarted_tree_restarts_again(const Subject &subject)
 {
-    const Subject &subject = GetParam();
     TempDir dir;
     Outcome reference;
     ASSERT_NO_FATAL_FAILURE(reference_run(subject, dir.subdir("reference"), reference));
@@ -79,6 +82,11 @@ TEST_P(TreeSubject, CheckpointOfRestartedTreeRestartsAgain)
     Outcome outcome;
     ASSERT_NO_FATAL_FAILURE(finish(*again, rundir, outcome));
     expect_same(subject, reference, outcome, "after two checkpoint/restart cycles");
+}
+
+TEST_P(TreeSubject, CheckpointOfRestartedTreeRestartsAgain)
+{
+    retry_on_bad_image([&] { restarted_tree_restarts_again(GetParam()); });
 }
 
 INSTANTIATE_TEST_SUITE_P(CrTree, TreeSubject, ::testing::ValuesIn(all_subjects()),
@@ -126,7 +134,7 @@ std::map<pid_t, pid_t> restored_tree(pid_t launcher)
     return tree;
 }
 
-TEST_F(TreePids, ThreadsKeepTheirTidsAndSignalTargets)
+void threads_keep_tids()
 {
     Subject subject = threads_sync_subject();
     TempDir dir;
@@ -176,7 +184,12 @@ TEST_F(TreePids, ThreadsKeepTheirTidsAndSignalTargets)
         << outcome.output;
 }
 
-TEST_F(TreePids, ProcessesKeepPidsAndParents)
+TEST_F(TreePids, ThreadsKeepTheirTidsAndSignalTargets)
+{
+    retry_on_bad_image(threads_keep_tids);
+}
+
+void processes_keep_pids()
 {
     Subject subject = forker_subject();
     TempDir dir;
@@ -236,15 +249,19 @@ TEST_F(TreePids, ProcessesKeepPidsAndParents)
     EXPECT_EQ(m[1], m[2]);
 }
 
+TEST_F(TreePids, ProcessesKeepPidsAndParents)
+{
+    retry_on_bad_image(processes_keep_pids);
+}
+
 // --no-restore-pid: new pids in the current namespace. What it guarantees:
 // the same output apart from the printed pids ("ids:" lines) for programs
 // that do not remember pids themselves; glibc's cached tids are patched so
 // raise(), pthread_kill() and pthread_join() keep working.
 class NoRestorePid : public TreeSubject {};
 
-TEST_P(NoRestorePid, SameOutputApartFromPids)
+void same_output_apart_from_pids(const Subject &subject)
 {
-    const Subject &subject = GetParam();
     TempDir dir;
     Outcome reference;
     ASSERT_NO_FATAL_FAILURE(reference_run(subject, dir.subdir("reference"), reference));
@@ -261,6 +278,11 @@ TEST_P(NoRestorePid, SameOutputApartFromPids)
     ASSERT_NO_FATAL_FAILURE(finish(*restarted, rundir, outcome));
     expect_same(subject, reference, outcome, "after restart --no-restore-pid", /*ignore_ids=*/true);
     EXPECT_EQ(outcome.output.find("ERROR"), std::string::npos) << outcome.output;
+}
+
+TEST_P(NoRestorePid, SameOutputApartFromPids)
+{
+    retry_on_bad_image([&] { same_output_apart_from_pids(GetParam()); });
 }
 
 INSTANTIATE_TEST_SUITE_P(CrTree, NoRestorePid,
