@@ -322,6 +322,9 @@ void Server::housekeeping() {
   for (long seq : purge) {
     store_.delete_job(seq);
     st_.jobs.erase(seq);
+    st_.queued.erase(seq);
+    st_.running.erase(seq);
+    st_.waiting.erase(seq);
   }
 }
 

@@ -194,6 +194,7 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   st_.jobs[job.seq] = job;
   Job& stored = st_.jobs[job.seq];
   set_state(stored, stored.state());
+  if (!deps_ok) st_.waiting.insert(stored.seq);
   save(stored);
   store_.save_server(st_);
   wire::Response r;

@@ -25,9 +25,8 @@ int node_np(const Node& n) {
 Usage compute_usage(const ServerState& st) {
   Usage u;
   for (const auto& [name, n] : st.nodes) u[name].assign(size_t(node_np(n)), "");
-  for (const auto& [seq, j] : st.jobs) {
-    char s = j.state();
-    if (s != 'R' && s != 'E') continue;
+  for (long seq : st.running) {
+    const Job& j = st.jobs.at(seq);
     for (const std::string& slot : split(j.attr("exec_host"), '+')) {
       auto parts = split(slot, '/');
       long idx;
@@ -71,6 +70,8 @@ void Server::set_state(Job& job, char state) {
   job.attrs["job_state"] = std::string(1, state);
   if (state == 'Q') st_.queued.insert(job.seq);
   else st_.queued.erase(job.seq);
+  if (state == 'R' || state == 'E') st_.running.insert(job.seq);
+  else st_.running.erase(job.seq);
 }
 
 void Server::save(Job& job) { store_.save_job(job); }
@@ -82,6 +83,8 @@ void Server::complete(Job& job, int exit_status, const std::string& comment) {
   if (!comment.empty()) job.attrs["comment"] = comment;
   job.attrs.erase("_deleting");
   job.attrs.erase("_rerun");
+  job.attrs.erase("_depend_wait");
+  st_.waiting.erase(job.seq);
   save(job);
   release_dependents(job);
   sched_wanted_ = true;
@@ -127,17 +130,18 @@ bool Server::dependencies_met(const Job& job, bool& failed) {
 
 void Server::release_dependents(const Job& parent) {
   std::vector<long> waiting;
-  for (auto& [seq, j] : st_.jobs)
-    if (!j.attr("_depend_wait").empty() && j.attr("depend").find(parent.id) != std::string::npos)
-      waiting.push_back(seq);
+  for (long seq : st_.waiting)
+    if (st_.jobs.at(seq).attr("depend").find(parent.id) != std::string::npos) waiting.push_back(seq);
   for (long seq : waiting) {
     Job& j = st_.jobs[seq];
     bool failed = false;
     if (dependencies_met(j, failed)) {
+      st_.waiting.erase(seq);
       j.attrs.erase("_depend_wait");
       if (j.attr("Hold_Types") == "n") set_state(j, 'Q');
       save(j);
     } else if (failed) {
+      st_.waiting.erase(seq);
       j.attrs.erase("_depend_wait");
       complete(j, 271, "Job deleted: dependency " + j.attr("depend") + " can never be satisfied");
     }

@@ -43,7 +43,9 @@ struct ServerState {
   std::map<long, Job> jobs;
   std::map<std::string, Queue> queues;
   std::map<std::string, Node> nodes;
-  std::set<long> queued;  // seqs of jobs in state Q, in FIFO order
+  std::set<long> queued;   // seqs of jobs in state Q, in FIFO order
+  std::set<long> running;  // seqs of jobs in state R or E (they hold node slots)
+  std::set<long> waiting;  // seqs of jobs waiting for dependencies
 };
 
 }  // namespace reprise::server

@@ -73,6 +73,8 @@ bool Store::load(ServerState& state, std::string& error) {
   state.queues.clear();
   state.nodes.clear();
   state.queued.clear();
+  state.running.clear();
+  state.waiting.clear();
   state.attrs.clear();
   try {
     sqlite3_stmt* s = prepare("SELECT attrs, next_seq FROM server WHERE id = 1");
@@ -105,6 +107,8 @@ bool Store::load(ServerState& state, std::string& error) {
       j.attrs = from_json(reinterpret_cast<const char*>(sqlite3_column_text(s, 2)));
       j.script = reinterpret_cast<const char*>(sqlite3_column_text(s, 3));
       if (j.state() == 'Q') state.queued.insert(j.seq);
+      if (j.state() == 'R' || j.state() == 'E') state.running.insert(j.seq);
+      if (j.attrs.count("_depend_wait")) state.waiting.insert(j.seq);
       state.jobs[j.seq] = std::move(j);
     }
     sqlite3_finalize(s);
