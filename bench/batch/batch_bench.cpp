@@ -169,6 +169,35 @@ int main(int argc, char** argv) {
     }
     std::printf("qsub command latency (200 sequential): median %.2f ms, p95 %.2f ms\n", percentile(lat, 0.5),
                 percentile(lat, 0.95));
+    // What the harness itself costs to start a program as the user, for comparison.
+    std::vector<double> base;
+    for (int i = 0; i < 100; ++i) {
+      auto t0 = Clock::now();
+      c.cmd(kUser, {"/bin/true"});
+      base.push_back(ms_since(t0));
+    }
+    std::printf("  (starting /bin/true the same way: median %.2f ms)\n", percentile(base, 0.5));
+    // One request on an open connection: the server's own latency including the commit.
+    double one = as_user(c, [&] {
+      client::Connection conn;
+      std::string error;
+      if (!conn.open(error)) return -1.0;
+      std::vector<double> v;
+      for (int i = 0; i < 200; ++i) {
+        wire::Request req;
+        req.set_op("submit");
+        (*req.mutable_attrs())["Hold_Types"] = "u";
+        (*req.mutable_attrs())["Output_Path"] = "/dev/null";
+        (*req.mutable_attrs())["Join_Path"] = "oe";
+        req.set_script("true\n");
+        wire::Response resp;
+        auto t0 = Clock::now();
+        if (!conn.call(req, resp, error) || resp.code() != 0) return -1.0;
+        v.push_back(ms_since(t0));
+      }
+      return percentile(v, 0.5);
+    });
+    std::printf("  submit request on an open connection (commit included): median %.3f ms\n", one);
 
     // 2. Submissions per second: qsub commands from 4 parallel shells, then the protocol.
     auto t = Clock::now();
