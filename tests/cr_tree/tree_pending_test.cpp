@@ -17,6 +17,9 @@
 // 3. Images of a busy multi-threaded process often fail their own page-data
 //    checksum although cr_checkpoint exited 0: cr_info and cr_restart then
 //    refuse them ("image is corrupt: page data checksum mismatch").
+// 4. A pipe opened read-write (bash `exec 3<> <(:)`, i.e. open("/dev/fd/N",
+//    O_RDWR) on a pipe: both ends in one descriptor) reads EOF after a
+//    restart, so `read -t` on it no longer waits.
 #include <gtest/gtest.h>
 
 #include "tree_harness.h"
@@ -120,6 +123,35 @@ TEST(TreePending, ImagesOfABusyMultiThreadedProcessVerify)
     }
     EXPECT_EQ(bad, 0) << bad << " of 40 images do not verify:\n" << messages;
     app->kill_tree();
+}
+
+// Bug 4: `read -t 0.05` on a never-written pipe held read-write times out
+// (status 142) every time; after a restart it must still do so.
+TEST(TreePending, PipeOpenedReadWriteStillBlocksAfterRestart)
+{
+    std::string missing = missing_pieces();
+    if (!missing.empty())
+        GTEST_SKIP() << missing;
+    Subject rw{"rw pipe",
+               {"/bin/bash", "-c",
+                "exec 3<> <(:); for i in $(seq 30); do read -r -t 0.05 -u 3 _; echo \"$i: read "
+                "status $?\"; done"},
+               8, 0};
+    retry_on_bad_image([&] {
+        TempDir dir;
+        Outcome reference;
+        ASSERT_NO_FATAL_FAILURE(reference_run(rw, dir.subdir("reference"), reference));
+        std::string rundir = dir.subdir("run");
+        std::optional<Process> app;
+        ASSERT_NO_FATAL_FAILURE(start_subject(rw, rundir, rw.checkpoint_after_lines, app));
+        ASSERT_NO_FATAL_FAILURE(checkpoint_ok(app->pid(), dir.file("image"), {"--kill"}));
+        ASSERT_NO_FATAL_FAILURE(expect_killed(*app, "cr_run"));
+        std::optional<Process> restarted;
+        start_restart(dir.file("image"), dir.path(), "r", {}, restarted);
+        Outcome outcome;
+        ASSERT_NO_FATAL_FAILURE(finish(*restarted, rundir, outcome));
+        expect_same(rw, reference, outcome, "after restart");
+    });
 }
 
 // Bug 2 alone: a failed checkpoint must not make the next one hang.
