@@ -87,12 +87,13 @@ TEST_F(Jobs, WalltimeIsEnforced) {
 }
 
 TEST_F(Jobs, QdelAndQsigReachRunningJob) {
-  std::string id = c.submit(kUser, "trap 'echo got-usr1' USR1\nfor i in $(seq 600); do sleep 0.1; done\n",
+  std::string id = c.submit(kUser, "trap 'echo got-usr1' USR1\necho ready\nfor i in $(seq 600); do sleep 0.1; done\n",
                             {"-N", "sig"});
   ASSERT_TRUE(c.wait_state(id, "R", 10));
-  ASSERT_TRUE(wait_for([&] { return !c.attr(id, "session_id").empty(); }, 5s));
-  EXPECT_EQ(c.cmd(kUser, {"qsig", "-s", "USR1", id}).code, 0);
   std::string out = c.workdir(kUser) + "/sig.o" + seq_of(id);
+  // Signal only once the shell has installed its trap.
+  ASSERT_TRUE(wait_for([&] { return slurp(out).find("ready") != std::string::npos; }, 10s));
+  EXPECT_EQ(c.cmd(kUser, {"qsig", "-s", "USR1", id}).code, 0);
   EXPECT_TRUE(wait_for([&] { return slurp(out).find("got-usr1") != std::string::npos; }, 10s));
   Result del = c.cmd(kUser, {"qdel", id});
   EXPECT_EQ(del.code, 0) << del.err;
