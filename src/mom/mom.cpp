@@ -200,6 +200,7 @@ void Mom::try_connect() {
     return;
   }
   server_fd_ = fd;
+  last_status_ = now_seconds();
   reader_ = FrameReader();
   set_nonblocking(fd);
   epoll_event ev{};
@@ -384,6 +385,15 @@ void Mom::send_obit(JobRecord& job) {
 void Mom::tick() {
   long now = now_seconds();
   if (server_fd_ < 0 && now >= next_connect_) try_connect();
+  if (server_fd_ >= 0 && now - last_status_ >= 30) {
+    // Periodic node status (load, memory), as TORQUE moms send it.
+    last_status_ = now;
+    wire::Request status;
+    status.set_version(kProtocolVersion);
+    status.set_op("mom_status");
+    for (const auto& [k, v] : node_status()) (*status.mutable_status())[k] = v;
+    send(status);
+  }
   for (auto& [id, job] : jobs_) {
     if (job.finished) {
       // Unacknowledged end of job: say it again (the server may have missed it).

@@ -41,6 +41,7 @@ class Mom {
   int epfd_ = -1, sig_fd_ = -1, timer_fd_ = -1, server_fd_ = -1;
   bool stop_ = false;
   long next_connect_ = 0;
+  long last_status_ = 0;  // when node status was last sent
   FrameReader reader_;
   std::map<std::string, JobRecord> jobs_;
   std::map<int, std::string> pidfds_;  // pidfd -> job id

@@ -173,3 +173,36 @@ TEST_F(Jobs, NodesPpnAndMemoryRequestsArePlaced) {
 }
 
 }  // namespace
+
+namespace {
+
+// Two moms (two node names on this machine, each with its own mom_priv): nodes=2 spans both.
+TEST(MultiNode, JobSpanningTwoMomsGetsBothInItsNodefile) {
+  ensure_user(kUser);
+  Cluster c;
+  ASSERT_TRUE(c.ok());
+  std::string home2 = c.tmp() + "/home2";
+  ASSERT_EQ(run({"mkdir", "-p", home2 + "/mom_priv"}).code, 0);
+  {
+    std::ofstream cfg(home2 + "/mom_priv/config");
+    cfg << "$pbsserver 127.0.0.1:" << c.port() << "\n$mom_host node2\n";
+  }
+  ASSERT_EQ(c.cmd("", {"qmgr", "-c", "create node node2 np=1"}).code, 0);
+  ASSERT_EQ(run({bin("pbs_mom"), "-d", home2}, "", c.env()).code, 0);
+  struct StopMom {
+    std::string home;
+    ~StopMom() { run({"sh", "-c", "kill -9 $(cat " + home + "/mom_priv/mom.lock)"}); }
+  } stop{home2};
+  ASSERT_TRUE(wait_for([&] { return c.cmd("", {"pbsnodes", "node2"}).out.find("state = free") != std::string::npos; }, 10s));
+  std::string id = c.submit(kUser, "sort $PBS_NODEFILE | tr '\\n' ' '; echo NUM=$PBS_NUM_NODES\n",
+                            {"-l", "nodes=2:ppn=1", "-N", "two"});
+  ASSERT_TRUE(c.wait_state(id, "C"));
+  std::string exec = c.attr(id, "exec_host");
+  EXPECT_NE(exec.find("node2/0"), std::string::npos) << exec;
+  EXPECT_NE(exec.find('+'), std::string::npos) << exec;
+  std::string out = slurp(c.workdir(kUser) + "/two.o" + seq_of(id));
+  EXPECT_NE(out.find("node2"), std::string::npos) << out;
+  EXPECT_NE(out.find("NUM=2"), std::string::npos) << out;
+}
+
+}  // namespace
