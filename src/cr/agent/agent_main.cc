@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -84,6 +85,23 @@ bool PeerMayCheckpoint(int fd) {
   return cred.uid == 0 || cred.uid == getuid();
 }
 
+// Accepts the next live checkpoint request. cr_checkpoint sends kRequest
+// right after connecting, before it signals us; connections left behind by an
+// attempt that gave up (closed by now) are dropped.
+int AcceptRequest() {
+  for (;;) {
+    int conn = accept4(g_agent.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) return -1;
+    ControlMessage m{};
+    pollfd p{conn, POLLRDHUP, 0};
+    bool hung_up = poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP));
+    if (!hung_up && recv(conn, &m, sizeof m, MSG_DONTWAIT) == static_cast<ssize_t>(sizeof m) &&
+        m.op == static_cast<uint32_t>(ControlOp::kRequest))
+      return conn;
+    close(conn);
+  }
+}
+
 enum class DumpOutcome { kWritten, kFailed, kRestored };
 
 // Writes this process's sections. Returns twice when the image is restarted:
@@ -120,7 +138,7 @@ void CheckpointHandler(int, siginfo_t*, void* context) {
     errno = saved_errno;
     return;
   }
-  int conn = accept4(g_agent.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  int conn = AcceptRequest();
   if (conn < 0) {  // a stray signal, not a checkpoint request
     errno = saved_errno;
     return;

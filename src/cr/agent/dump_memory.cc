@@ -159,39 +159,32 @@ bool CollectRuns(const Mapping& m, int pagemap_fd, RunList& runs, DumpError& err
   return true;
 }
 
-// The stack we are running on keeps changing while we write it. Pages from
-// here up to the park point are taken from a copy made once, so the bytes
-// hashed are the bytes written. (Below the park point nothing is live after a
-// restart; above it nothing changes while we dump.)
-struct StackSnapshot {
-  uint64_t start = 0, end = 0;
-  const char* copy = nullptr;
+// What SurveyMemory found, for WriteMemory (all of it lives in the arena).
+struct Survey {
+  Mapping* maps;
+  uint32_t* vma_map;
+  uint32_t vma_count;
+  uint32_t* first_run;
+  RunList runs;
 };
+Survey g_survey;
 
-StackSnapshot SnapshotOwnStack() {
-  StackSnapshot snap;
-  char here;
-  uint64_t low = (reinterpret_cast<uint64_t>(&here) - 256) & ~(kPageSize - 1);
-  uint64_t high = AlignUp(g_agent.threads[0].park.rsp, kPageSize) + kPageSize;
-  char* copy = static_cast<char*>(g_agent.arena.Alloc(high - low, kPageSize));
-  if (!copy) return snap;
-  memcpy(copy, reinterpret_cast<const void*>(low), high - low);
-  return {low, high, copy};
-}
+// Pages are copied into a bounce buffer, then hashed and written from it, so
+// the bytes hashed are exactly the bytes written even where memory still
+// moves while we dump: our own stack (we are running on it) and, for a
+// moment after they parked, the stacks of the other threads below their
+// park points. Those changes are below a park point, dead after a restart;
+// nothing above one changes while we dump. (Hashing live memory and writing
+// it separately let such pages differ between the two, which showed up as
+// checksum mismatches in images of busy multi-threaded programs.)
+constexpr uint64_t kBounceSize = 4 << 20;
 
-// Hashes then writes [start, start+len), substituting the stack snapshot.
-int WriteRange(int fd, uint64_t start, uint64_t len, const StackSnapshot& snap, XXH3_state_t* state) {
+int WriteRange(int fd, uint64_t start, uint64_t len, char* bounce, XXH3_state_t* state) {
   while (len) {
-    uint64_t piece = len;
-    const void* src = reinterpret_cast<const void*>(start);
-    if (start >= snap.start && start < snap.end) {
-      if (piece > snap.end - start) piece = snap.end - start;
-      src = snap.copy + (start - snap.start);
-    } else if (start < snap.start && start + piece > snap.start) {
-      piece = snap.start - start;
-    }
-    XXH3_64bits_update(state, src, piece);
-    if (int e = WriteAll(fd, src, piece)) return e;
+    uint64_t piece = len < kBounceSize ? len : kBounceSize;
+    memcpy(bounce, reinterpret_cast<const void*>(start), piece);
+    XXH3_64bits_update(state, bounce, piece);
+    if (int e = WriteAll(fd, bounce, piece)) return e;
     start += piece;
     len -= piece;
   }
@@ -209,10 +202,10 @@ int WritePages(int fd, const Mapping* maps, const uint32_t* vma_map, uint32_t vm
     if (!(m.prot & PROT_READ) && m.prot != PROT_NONE)
       mprotect(reinterpret_cast<void*>(m.start), m.end - m.start, m.prot | PROT_READ);
   }
-  StackSnapshot snap = SnapshotOwnStack();
-  int result = snap.copy ? 0 : ENOMEM;
+  char* bounce = static_cast<char*>(g_agent.arena.Alloc(kBounceSize, kPageSize));
+  int result = bounce ? 0 : ENOMEM;
   for (uint32_t r = 0; r < runs.count && !result; ++r)
-    result = WriteRange(fd, runs.runs[r].start, runs.runs[r].pages * kPageSize, snap, &state);
+    result = WriteRange(fd, runs.runs[r].start, runs.runs[r].pages * kPageSize, bounce, &state);
   for (uint32_t v = 0; v < vma_count; ++v) {
     const Mapping& m = maps[vma_map[v]];
     if (!(m.prot & PROT_READ) && m.prot != PROT_NONE)
@@ -222,15 +215,6 @@ int WritePages(int fd, const Mapping* maps, const uint32_t* vma_map, uint32_t vm
   return result;
 }
 
-// What SurveyMemory found, for WriteMemory (all of it lives in the arena).
-struct Survey {
-  Mapping* maps;
-  uint32_t* vma_map;
-  uint32_t vma_count;
-  uint32_t* first_run;
-  RunList runs;
-};
-Survey g_survey;
 
 }  // namespace
 

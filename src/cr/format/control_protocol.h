@@ -17,6 +17,8 @@ enum class ControlOp : uint32_t {
   kDump = 2,      // checkpointer -> agent, with the image fd
   kDumpDone = 3,  // agent -> checkpointer: status and message
   kResume = 4,    // checkpointer -> agent: let the program continue
+  kRequest = 5,   // checkpointer -> agent, right after connecting: a
+                  // connection without it is stale (left by a failed attempt)
 };
 
 struct ControlMessage {

@@ -49,7 +49,7 @@ class AgentLink {
     fd_ = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return false;
     socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
-    return connect(fd_, reinterpret_cast<sockaddr*>(&addr), len) == 0;
+    return connect(fd_, reinterpret_cast<sockaddr*>(&addr), len) == 0 && Send(ControlOp::kRequest);
   }
 
   bool Send(ControlOp op, uint32_t owner = 0, int pass_fd = -1) {
@@ -246,6 +246,20 @@ class TempImage {
   bool committed_ = false;
 };
 
+// A process of the scope exited but its (stopped) parent has not reaped it:
+// Checkpoint() retries, since the parent normally does so within moments.
+Failure ZombieFailure(pid_t pid) {
+  return {EAGAIN, "Checkpoint failed: pid " + std::to_string(pid) +
+                      " has exited but was not reaped yet (zombies cannot be restored); try again"};
+}
+
+// True if pid is gone for good (a zombie is not gone: it throws).
+bool Vanished(pid_t pid) {
+  auto p = ReadProc(pid);
+  if (p && p->state == 'Z') throw ZombieFailure(pid);
+  return !p;
+}
+
 std::vector<ProcInfo> ResolveScope(const CheckpointRequest& req) {
   std::string pid_text = std::to_string(req.id);
   if (req.id <= 0 || !ReadProc(req.id))
@@ -258,20 +272,21 @@ std::vector<ProcInfo> ResolveScope(const CheckpointRequest& req) {
     if (geteuid() != 0 && p.uid != geteuid())
       throw Failure{EPERM, "Checkpoint failed: pid " + std::to_string(p.pid) +
                                " belongs to another user: Operation not permitted"};
-    if (p.state == 'Z')
-      throw Failure{EBUSY, "Checkpoint failed: pid " + std::to_string(p.pid) +
-                               " is a zombie (exited, not yet reaped); zombies cannot be restored"};
+    if (p.state == 'Z') throw ZombieFailure(p.pid);
   }
   return scope;
 }
 
 // Connects to the agent of p; a process just past exec has not loaded its
-// agent yet, so it gets a moment before we conclude it has none.
+// agent yet, so it gets a moment before we conclude it has none. Returns
+// null if the process exits meanwhile.
 std::unique_ptr<AgentLink> ConnectToAgent(const ProcInfo& p) {
   auto link = std::make_unique<AgentLink>(p);
   for (int tries = 0; !link->Connect(); ++tries) {
     auto again = ReadProc(p.pid);
-    if (!again || tries == 20)
+    if (!again) return nullptr;
+    if (again->state == 'Z') throw ZombieFailure(p.pid);
+    if (tries == 20)
       throw Failure{EOPNOTSUPP, "Checkpoint failed: support missing from application (pid " + std::to_string(p.pid) +
                                     " was not started under cr_run)"};
     usleep(50000);
@@ -297,6 +312,7 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
     // holds no process we have not stopped.
     std::set<pid_t> stopped;
     int sig = CheckpointSignal();
+    pid_t root = scope[0].pid;
     while (true) {
       std::vector<AgentLink*> batch;
       for (const ProcInfo& p : scope) {
@@ -304,22 +320,34 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
         if (p.tracer)
           throw Failure{EBUSY, "Checkpoint failed: pid " + std::to_string(p.pid) + " is being traced by pid " +
                                    std::to_string(p.tracer) + "; detach the debugger first"};
-        if (p.state == 'Z')
-          throw Failure{EAGAIN, "Checkpoint failed: pid " + std::to_string(p.pid) +
-                                    " has exited but was not reaped yet (zombies cannot be restored); try again"};
+        if (p.state == 'Z') throw ZombieFailure(p.pid);
         stopped.insert(p.pid);
-        links.push_back(ConnectToAgent(p));
+        std::unique_ptr<AgentLink> link = ConnectToAgent(p);
+        if (!link) continue;  // exited and reaped meanwhile: not part of the moment we save
+        links.push_back(std::move(link));
         batch.push_back(links.back().get());
       }
       if (batch.empty()) break;
+      std::set<AgentLink*> gone;
       for (AgentLink* link : batch)
         if (kill(link->proc().pid, sig) != 0) {
           int e = errno;
+          if (e == ESRCH && link->proc().pid != root) {
+            gone.insert(link);
+            continue;
+          }
           throw Failure{e, "Checkpoint failed: pid " + std::to_string(link->proc().pid) + ": " + strerror(e)};
         }
       for (AgentLink* link : batch) {
+        if (gone.count(link)) continue;
         ControlMessage hello{};
-        if (!link->Receive(hello, req.hello_timeout_ms) || hello.op != static_cast<uint32_t>(ControlOp::kHello))
+        bool answered =
+            link->Receive(hello, req.hello_timeout_ms) && hello.op == static_cast<uint32_t>(ControlOp::kHello);
+        if (!answered && link->proc().pid != root && Vanished(link->proc().pid)) {
+          gone.insert(link);
+          continue;
+        }
+        if (!answered)
           throw Failure{ETIMEDOUT, "Checkpoint failed: pid " + std::to_string(link->proc().pid) +
                                        " did not answer the checkpoint request (stopped, exiting, or blocking the signal?)"};
         if (hello.status == EPERM)
@@ -327,7 +355,9 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
                                    " refused: only its owner may checkpoint it (it runs in a user namespace, where"
                                    " root is not its owner): Operation not permitted"};
       }
-      scope = CollectScope(scope[0].pid, req.scope);
+      std::erase_if(links, [&](const std::unique_ptr<AgentLink>& l) { return gone.count(l.get()) > 0; });
+      scope = CollectScope(req.scope == kScopeTree || req.scope == kScopePid ? root : req.id, req.scope);
+      if (scope.empty()) throw Failure{ESRCH, "Checkpoint failed: pid " + std::to_string(root) + ": No such process"};
     }
     scope.clear();
     for (auto& link : links) scope.push_back(link->proc());
