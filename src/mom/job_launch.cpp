@@ -17,6 +17,7 @@
 #include "common/job_env.h"
 #include "common/resources.h"
 #include "common/text_util.h"
+#include "mom/checkpoint.h"
 
 namespace reprise::mom {
 
@@ -36,12 +37,18 @@ bool resolve_owner(const JobRecord& job, Owner& owner, std::string& error) {
   return true;
 }
 
-std::vector<std::string> job_command(const JobRecord& job, const Owner& owner, const MomConfig&) {
+JobCommand job_command(const std::string& home, const JobRecord& job, const Owner& owner, const MomConfig& config) {
   std::string shell = job.attr("Shell_Path_List").empty() ? owner.shell : job.attr("Shell_Path_List");
-  // argv[0] "-bash": a login shell, as TORQUE starts jobs. Later: prefix with
-  // config.values["checkpoint_run_exe"] for checkpointable jobs.
-  std::string base = shell.substr(shell.rfind('/') + 1);
-  return {shell, "-" + base};
+  std::string login_name = "-" + shell.substr(shell.rfind('/') + 1);  // a login shell, as TORQUE starts jobs
+  if (parse_checkpoint_policy(job.attr("Checkpoint")).enabled) {
+    // A job with an image restarts from it; otherwise it starts under
+    // $checkpoint_run_exe so that it can be checkpointed.
+    std::vector<std::string> restart = restart_command(home, config, job);
+    if (!restart.empty()) return {restart, restart[0], true};
+    std::vector<std::string> run = checkpointable_command(config, shell);
+    return {run, run[0], false};
+  }
+  return {{shell}, login_name, false};
 }
 
 std::string local_path(const std::string& host_path) {
@@ -61,7 +68,7 @@ namespace {
 
 // In the job's process: become the owner and exec the shell. Never returns.
 [[noreturn]] void exec_job(const std::string& script_path, const Owner& owner, const JobRecord& job,
-                           const std::vector<std::string>& command, const std::vector<std::string>& env) {
+                           const JobCommand& command, const std::vector<std::string>& env) {
   ::setsid();
   for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
   sigset_t none;
@@ -85,7 +92,9 @@ namespace {
   std::string join = job.attr("Join_Path");
   std::string out = local_path(job.attr("Output_Path"));
   std::string err = local_path(job.attr("Error_Path"));
-  int flags = O_WRONLY | O_CREAT | O_TRUNC;
+  // A job restarting from an image continues its output files; cr_restart
+  // cuts them back to their size at the checkpoint.
+  int flags = O_WRONLY | O_CREAT | (command.restart ? O_APPEND : O_TRUNC);
   int ofd = -1, efd = -1;
   if (join == "oe") {
     ofd = efd = ::open(out.c_str(), flags, 0600);
@@ -100,19 +109,23 @@ namespace {
   ::dup2(efd, 2);
   if (ofd > 2) ::close(ofd);
   if (efd > 2 && efd != ofd) ::close(efd);
+  std::vector<std::string> args = command.argv;
+  args[0] = command.argv0;
+  for (std::string& a : args)
+    if (a == "%SESSION%") a = std::to_string(::getpid());  // we are the session leader
   std::vector<char*> argv, envp;
-  for (size_t i = 1; i < command.size(); ++i) argv.push_back(const_cast<char*>(command[i].c_str()));
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  ::execve(command[0].c_str(), argv.data(), envp.data());
-  fail("cannot execute " + command[0] + ": " + std::strerror(errno));
+  ::execve(command.argv[0].c_str(), argv.data(), envp.data());
+  fail("cannot execute " + command.argv[0] + ": " + std::strerror(errno));
 }
 
 // The supervisor: waits for the job and records how it ended. Never returns.
 [[noreturn]] void supervise(int report_fd, const std::string& jobs_dir, const std::string& script_path,
                             const Owner& owner, const JobRecord& job,
-                            const std::vector<std::string>& command, const std::vector<std::string>& env) {
+                            const JobCommand& command, const std::vector<std::string>& env) {
   ::setsid();
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2}) ::signal(s, SIG_IGN);
   ::signal(SIGCHLD, SIG_DFL);
@@ -146,6 +159,12 @@ bool launch_job(const std::string& home, const MomConfig& config, JobRecord& job
   if (!resolve_owner(job, owner, error)) return false;
   std::string jobs_dir = mom_priv_dir(home) + "/jobs";
   std::string script_path = record_path(jobs_dir, job.id, ".SC");
+  // The script is the job's stdin; its owner must be able to open it again
+  // when the job restarts from an image (as that user).
+  if (::chown(script_path.c_str(), owner.uid, owner.gid) != 0 || ::chmod(script_path.c_str(), 0400) != 0) {
+    error = "cannot give the job script to " + owner.name + ": " + std::strerror(errno);
+    return false;
+  }
 
   // PBS_NODEFILE: one line per slot of exec_host.
   std::string nodefile = home + "/aux/" + job.id;
@@ -173,7 +192,7 @@ bool launch_job(const std::string& home, const MomConfig& config, JobRecord& job
   ctx.ppn = std::max(1, slots / ctx.num_nodes);
   ctx.walltime_seconds = job.walltime_limit;
   std::vector<std::string> env = build_job_environment(job.attrs, ctx);
-  std::vector<std::string> command = job_command(job, owner, config);
+  JobCommand command = job_command(home, job, owner, config);
 
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) {

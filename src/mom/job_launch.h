@@ -20,9 +20,15 @@ struct Owner {
 // Looks up the job's owner (euser) on this node. Refuses root.
 bool resolve_owner(const JobRecord& job, Owner& owner, std::string& error);
 
-// The command that runs the job script (the script is on stdin). This is the one place
-// where a launcher such as $checkpoint_run_exe will be put in front.
-std::vector<std::string> job_command(const JobRecord& job, const Owner& owner, const MomConfig& config);
+// The command that runs the job script (the script is on stdin): the owner's
+// login shell; for a checkpointable job $checkpoint_run_exe in front of it,
+// or the restart command when the job has an image to restart from.
+struct JobCommand {
+  std::vector<std::string> argv;  // argv[0] is the program's path
+  std::string argv0;              // what the program sees as argv[0] ("-bash" for a login shell)
+  bool restart = false;           // restarting from an image: output files continue
+};
+JobCommand job_command(const std::string& home, const JobRecord& job, const Owner& owner, const MomConfig& config);
 
 // Output file of a job from "host:/path" (we write in place; no copy-back stage).
 std::string local_path(const std::string& host_path);

@@ -146,6 +146,9 @@ void Mom::loop() {
       }
     }
   }
+  // Jobs submitted with -c shutdown are checkpointed and stopped; they are
+  // requeued, and restart from their images when they run again.
+  shutdown_checkpoints();
 }
 
 std::map<std::string, std::string> Mom::node_status() const {
@@ -300,6 +303,10 @@ void Mom::handle(const wire::MomCommand& cmd) {
   }
   JobRecord& job = it->second;
   if (job.finished) return;
+  if (cmd.op() == "checkpoint") {
+    checkpoint(job, cmd.arg() == "hold" ? CheckpointReason::kHold : CheckpointReason::kRequest);
+    return;
+  }
   if (cmd.op() == "signal") {
     long sig = 0;
     if (parse_int(cmd.arg(), sig)) kill_session(job, int(sig));
@@ -385,6 +392,7 @@ void Mom::send_obit(JobRecord& job) {
 void Mom::tick() {
   long now = now_seconds();
   if (server_fd_ < 0 && now >= next_connect_) try_connect();
+  periodic_checkpoints(now);
   if (server_fd_ >= 0 && now - last_status_ >= 30) {
     // Periodic node status (load, memory), as TORQUE moms send it.
     last_status_ = now;
@@ -419,6 +427,63 @@ void Mom::tick() {
       kill_session(job, SIGKILL);
     }
   }
+}
+
+void Mom::checkpoint(JobRecord& job, CheckpointReason reason) {
+  bool stop = reason == CheckpointReason::kHold || reason == CheckpointReason::kShutdown;
+  std::string error;
+  // Recorded before the job is stopped, so its end reads as a hold (or a
+  // requeue at shutdown), not as completion, even across a mom restart.
+  if (stop) {
+    job.used[reason == CheckpointReason::kHold ? "reprise_held" : "reprise_requeue"] = "1";
+    save_record(jobs_dir_, job, error);
+  }
+  CheckpointResult r = checkpoint_job(home_, config_, job, reason);
+  job.attrs["_last_checkpoint"] = std::to_string(now_seconds());
+  wire::JobReport rep = report(job);
+  if (r.ok) {
+    job.attrs["checkpoint_name"] = r.name;
+    job.used["checkpoint_name"] = r.name;
+    job.used["checkpoint_time"] = std::to_string(r.time);
+    (*rep.mutable_attrs())["checkpoint_name"] = r.name;
+    (*rep.mutable_attrs())["checkpoint_time"] = std::to_string(r.time);
+  } else {
+    job.used.erase("reprise_held");
+    job.used.erase("reprise_requeue");
+    (*rep.mutable_attrs())["checkpoint_error"] = r.error;
+  }
+  save_record(jobs_dir_, job, error);
+  wire::Request msg;
+  msg.set_version(kProtocolVersion);
+  msg.set_op("mom_checkpointed");
+  *msg.add_jobs() = rep;
+  send(msg);
+}
+
+void Mom::periodic_checkpoints(long now) {
+  long default_minutes = 10;
+  if (auto it = config_.values.find("checkpoint_interval"); it != config_.values.end())
+    parse_int(trim(it->second), default_minutes);
+  // $checkpoint_interval_unit: seconds per interval "minute" (60; tests shorten it).
+  long unit = 60;
+  if (auto it = config_.values.find("checkpoint_interval_unit"); it != config_.values.end())
+    parse_int(trim(it->second), unit);
+  for (auto& [id, job] : jobs_) {
+    if (job.finished || job.kill_deadline) continue;
+    CheckpointPolicy policy = parse_checkpoint_policy(job.attr("Checkpoint"));
+    if (!policy.periodic) continue;
+    long minutes = policy.interval_minutes > 0 ? policy.interval_minutes : default_minutes;
+    long last = job.start_time;
+    parse_int(job.attr("_last_checkpoint"), last);
+    if (minutes > 0 && now - std::max(last, job.start_time) >= minutes * std::max(1L, unit))
+      checkpoint(job, CheckpointReason::kPeriodic);
+  }
+}
+
+void Mom::shutdown_checkpoints() {
+  for (auto& [id, job] : jobs_)
+    if (!job.finished && !job.kill_deadline && parse_checkpoint_policy(job.attr("Checkpoint")).shutdown)
+      checkpoint(job, CheckpointReason::kShutdown);
 }
 
 }  // namespace reprise::mom

@@ -7,6 +7,7 @@
 
 #include "common/pbs_home.h"
 #include "common/wire.h"
+#include "mom/checkpoint.h"
 #include "mom/job_record.h"
 #include "reprise.pb.h"
 
@@ -32,6 +33,10 @@ class Mom {
   void send(const wire::Request& req);
   void tick();
   void kill_session(const JobRecord& job, int sig);
+  // Checkpoints a running job and tells the server (checkpoint.h).
+  void checkpoint(JobRecord& job, CheckpointReason reason);
+  void periodic_checkpoints(long now);
+  void shutdown_checkpoints();
   wire::JobReport report(const JobRecord& job) const;
   std::map<std::string, std::string> node_status() const;
 

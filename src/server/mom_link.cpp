@@ -99,6 +99,8 @@ void Server::mom_message(Conn& c, const wire::Request& req) {
         job->attrs["session_id"] = std::to_string(rep.session_id());
         save(*job);
       }
+    } else if (req.op() == "mom_checkpointed") {
+      if (ours) job_checkpointed(*job, rep);
     } else if (req.op() == "mom_obit") {
       if (ours) job_finished(*job, rep);
       wire::MomCommand ack;
@@ -109,8 +111,36 @@ void Server::mom_message(Conn& c, const wire::Request& req) {
   }
 }
 
+void Server::send_checkpoint(Job& job, const std::string& reason) {
+  wire::MomCommand cmd;
+  cmd.set_op("checkpoint");
+  cmd.set_id(job.id);
+  cmd.set_arg(reason);
+  send_to_mom(first_node_of(job), cmd);
+}
+
+void Server::job_checkpointed(Job& job, const wire::JobReport& rep) {
+  const auto& a = rep.attrs();
+  if (a.count("checkpoint_error")) {
+    job.attrs["comment"] = a.at("checkpoint_error");
+  } else {
+    job.attrs["checkpoint_name"] = a.count("checkpoint_name") ? a.at("checkpoint_name") : "";
+    if (a.count("checkpoint_time")) job.attrs["checkpoint_time"] = a.at("checkpoint_time");
+  }
+  save(job);
+}
+
 void Server::job_finished(Job& job, const wire::JobReport& rep) {
   for (const auto& [k, v] : rep.attrs()) job.attrs[k] = v;
+  bool held = job.attrs.erase("reprise_held") > 0;
+  bool shutdown = job.attrs.erase("reprise_requeue") > 0;
+  if (held || shutdown) {
+    // Checkpointed and stopped (qhold, or pbs_mom shutting down): the job
+    // waits with its image, held or queued, and restarts from it when it runs.
+    if (held && (job.attr("Hold_Types") == "n" || job.attr("Hold_Types").empty())) job.attrs["Hold_Types"] = "u";
+    requeue(job, held ? "Job checkpointed and held" : "Job checkpointed at pbs_mom shutdown");
+    return;
+  }
   if (!job.attr("_rerun").empty()) {
     requeue(job, "Job rerun");
     return;

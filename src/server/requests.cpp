@@ -11,6 +11,8 @@
 #include "common/text_util.h"
 #include "server/server.h"
 
+#include "common/checkpoint_policy.h"
+
 namespace reprise::server {
 
 namespace {
@@ -91,7 +93,7 @@ wire::Response Server::dispatch(Conn& c, const wire::Request& req) {
   if (op == "status_node") return status_nodes(req);
   if (op == "node_state") return node_state(w, req);
   if (op == "manage") return manage(w, req);
-  if (op == "delete" || op == "hold" || op == "release" || op == "rerun" || op == "run" ||
+  if (op == "delete" || op == "hold" || op == "release" || op == "rerun" || op == "run" || op == "checkpoint" ||
       op == "signal" || op == "alter")
     return job_op(w, req);
   return error_response(kErrBadRequest, "Invalid request: unknown operation '" + op + "'");
@@ -278,11 +280,17 @@ wire::Response Server::job_op(const Who& w, const wire::Request& req) {
     if (st == 'C' || st == 'E') return bad_state("job has completed");
     std::string have = job->attr("Hold_Types") == "n" ? "" : job->attr("Hold_Types");
     if (op == "hold") {
-      if (st == 'R') return bad_state("job is running and cannot be checkpointed");
       for (char c : types)
         if (have.find(c) == std::string::npos) have += c;
       job->attrs["Hold_Types"] = have;
-      set_state(*job, 'H');
+      if (st == 'R') {
+        // A checkpointable job is checkpointed, then stopped; the mom's report
+        // puts it in H (mom_link.cpp). Any other running job keeps running
+        // with the hold recorded, as TORQUE does: it applies if it is requeued.
+        if (parse_checkpoint_policy(job->attr("Checkpoint")).enabled) send_checkpoint(*job, "hold");
+      } else {
+        set_state(*job, 'H');
+      }
     } else {
       std::string left;
       for (char c : have)
@@ -322,6 +330,14 @@ wire::Response Server::job_op(const Who& w, const wire::Request& req) {
     std::string why;
     if (!try_start(*job, req.arg(), why))
       return error_response(kErrNoResources, "Resource temporarily unavailable (" + why + ")");
+    return {};
+  }
+  if (op == "checkpoint") {  // qchkpt: an image, and the job goes on
+    if (st != 'R') return bad_state("job is not running");
+    if (!parse_checkpoint_policy(job->attr("Checkpoint")).enabled)
+      return bad_state("job is not checkpointable; submit it with qsub -c enabled");
+    send_checkpoint(*job, "request");
+    save(*job);
     return {};
   }
   if (op == "signal") {

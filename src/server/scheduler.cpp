@@ -6,6 +6,8 @@
 #include "common/text_util.h"
 #include "server/server.h"
 
+#include "common/checkpoint_policy.h"
+
 namespace reprise::server {
 
 namespace {
@@ -229,6 +231,13 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
   job.attrs["start_count"] = std::to_string(count + 1);
   job.attrs["Resource_List.nodect"] = std::to_string(chosen.size());
   job.attrs.erase("comment");
+  CheckpointPolicy policy = parse_checkpoint_policy(job.attr("Checkpoint"));
+  if (policy.enabled && job.attr("checkpoint_dir").empty()) {
+    // -c dir=, else the queue's checkpoint_dir, else PBS_HOME/checkpoint.
+    std::string dir = policy.dir;
+    if (dir.empty() && q != st_.queues.end()) dir = attr_or(q->second.attrs, "checkpoint_dir", "");
+    job.attrs["checkpoint_dir"] = dir.empty() ? opts_.home + "/checkpoint" : dir;
+  }
   set_state(job, 'R');
   save(job);
   wire::MomCommand cmd;

@@ -87,6 +87,9 @@ class Server {
   void mom_message(Conn& c, const wire::Request& req);
   void job_finished(Job& job, const wire::JobReport& rep);
   void send_to_mom(const std::string& node, const wire::MomCommand& cmd);
+  // Asks the job's mom for a checkpoint; reason "hold" stops the job after it.
+  void send_checkpoint(Job& job, const std::string& reason);
+  void job_checkpointed(Job& job, const wire::JobReport& rep);
 
   // Jobs and scheduling.
   Job* find_job(const std::string& id);

@@ -1,0 +1,33 @@
+#include "common/checkpoint_policy.h"
+
+#include "common/text_util.h"
+
+namespace reprise {
+
+CheckpointPolicy parse_checkpoint_policy(const std::string& value) {
+  CheckpointPolicy p;
+  for (const std::string& raw : split(value, ',')) {
+    std::string v = trim(raw);
+    long n = 0;
+    if (v == "enabled" || v == "c") {
+      p.enabled = true;
+    } else if (v == "shutdown" || v == "s") {
+      p.enabled = p.shutdown = true;
+    } else if (v == "periodic") {
+      p.enabled = p.periodic = true;
+    } else if (starts_with(v, "interval=") && parse_int(v.substr(9), n)) {
+      p.enabled = p.periodic = true;
+      p.interval_minutes = n;
+    } else if (starts_with(v, "c=") && parse_int(v.substr(2), n)) {
+      p.enabled = p.periodic = true;
+      p.interval_minutes = n;
+    } else if (starts_with(v, "depth=") && parse_int(v.substr(6), n)) {
+      p.depth = n;
+    } else if (starts_with(v, "dir=")) {
+      p.dir = v.substr(4);
+    }
+  }
+  return p;
+}
+
+}  // namespace reprise

@@ -1,0 +1,51 @@
+// Checkpointable jobs on the mom: what a job's -c value asks for, and running
+// the checkpoint and restart commands ($checkpoint_script / $restart_script,
+// or Reprise's cr_checkpoint / cr_restart) as the job's owner.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/checkpoint_policy.h"
+#include "common/pbs_home.h"
+#include "mom/job_launch.h"
+#include "mom/job_record.h"
+
+namespace reprise::mom {
+
+
+
+// Why a checkpoint is taken; `kHold` and `kShutdown` stop the job afterwards.
+enum class CheckpointReason { kHold, kRequest, kPeriodic, kShutdown };
+
+struct CheckpointResult {
+  bool ok = false;
+  std::string dir;    // the job's image directory (CHECKPOINT_DIR/JOBID.CK)
+  std::string name;   // file name of the new image inside dir
+  long time = 0;
+  std::string error;  // one line when !ok
+};
+
+// Takes a checkpoint of a running job, as its owner, and waits for it.
+CheckpointResult checkpoint_job(const std::string& home, const MomConfig& config, const JobRecord& job,
+                                CheckpointReason reason);
+
+// Deletes the oldest images of the job beyond `depth` (0 keeps all).
+void prune_images(const std::string& dir, const std::string& job_id, long depth);
+
+// The job's image directory: CHECKPOINT_DIR/JOBID.CK.
+std::string image_dir(const std::string& home, const JobRecord& job);
+
+// The command that restarts the job from its image, or an empty vector if it
+// has none (then it starts from its script). `%SESSION%` stands for the
+// session id, known only in the job's process.
+std::vector<std::string> restart_command(const std::string& home, const MomConfig& config, const JobRecord& job);
+
+// The command that starts a checkpointable job: $checkpoint_run_exe (default
+// cr_run) in front of the login shell.
+std::vector<std::string> checkpointable_command(const MomConfig& config, const std::string& shell);
+
+// Directory holding the mom's own executable (where cr_run & co. are found).
+std::string program_dir();
+
+}  // namespace reprise::mom
