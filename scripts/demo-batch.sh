@@ -19,7 +19,14 @@ id "$user" >/dev/null 2>&1 || useradd -m "$user"
 tmp=$(mktemp -d /tmp/reprise-demo.XXXXXX)
 chmod 755 "$tmp"
 export PBS_HOME=$tmp/home
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# A loopback port nobody listens on (bash's /dev/tcp connect fails on a free port).
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
 port=$(free_port)
 
 cleanup() {

@@ -1,6 +1,7 @@
 #include "mom/mom.h"
 
 #include <dirent.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -412,7 +413,14 @@ void Mom::tick() {
       std::string msg = "=>> PBS: job killed: walltime " + std::to_string(now - job.start_time) +
                         " exceeded limit " + std::to_string(job.walltime_limit) + "\n";
       std::string err_path = local_path(job.attr(job.attr("Join_Path") == "oe" ? "Output_Path" : "Error_Path"));
-      int fd = ::open(err_path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+      int fd = ::open(err_path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      // We are root here: write only into a regular file that belongs to the job's owner.
+      struct stat st;
+      passwd* pw = getpwnam(job.attr("euser").c_str());
+      if (fd >= 0 && (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !pw || st.st_uid != pw->pw_uid)) {
+        ::close(fd);
+        fd = -1;
+      }
       if (fd >= 0) {
         ssize_t ignored = ::write(fd, msg.data(), msg.size());
         (void)ignored;

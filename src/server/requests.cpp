@@ -45,6 +45,14 @@ const std::set<std::string>& settable_job_attrs() {
   return names;
 }
 
+// Names end up in file names and one-line listings: no '/', no control characters.
+bool valid_job_name(const std::string& n) {
+  if (n.empty() || n.size() > 236) return false;
+  for (char c : n)
+    if (c == '/' || static_cast<unsigned char>(c) < 32 || c == 127) return false;
+  return true;
+}
+
 bool valid_hold_types(const std::string& t) {
   return !t.empty() && t.find_first_not_of("uosn") == std::string::npos;
 }
@@ -110,6 +118,8 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
     }
     job.attrs[name] = value;
   }
+  if (job.attrs.count("Job_Name") && !valid_job_name(job.attrs["Job_Name"]))
+    return error_response(kErrBadAttrValue, "Illegal attribute or resource value for Job_Name");
   if (req.script().size() > 8u << 20) return error_response(kErrBadAttrValue, "job script larger than 8 MiB");
   if (w.uid == 0 && !in_acl(attr_or(st_.attrs, "acl_roots", ""), "root", w.host) &&
       !in_acl(attr_or(st_.attrs, "acl_roots", ""), "root", "*"))
@@ -369,6 +379,8 @@ wire::Response Server::alter(const Who& w, Job& job, const wire::Request& req) {
         return error_response(kErrBadState, "Request invalid for state of job " + job.id + " (only managers may change resources of a running job)");
     } else if (!alterable.count(name)) {
       return error_response(kErrBadAttrValue, "Cannot alter attribute " + name);
+    } else if (name == "Job_Name" && !valid_job_name(value)) {
+      return error_response(kErrBadAttrValue, "Illegal attribute or resource value for Job_Name");
     } else if (name == "Hold_Types") {
       if (!valid_hold_types(value) || !may_hold(w, value, true))
         return error_response(kErrPermission, "Unauthorized Request  " + job.id + " (Hold_Types " + value + ")");

@@ -41,7 +41,8 @@ TEST_F(Jobs, RunsAsOwnerWithTorqueEnvironmentAndOutputFiles) {
                             "id -un\necho JOBID=$PBS_JOBID\necho NAME=$PBS_JOBNAME\necho WORKDIR=$PBS_O_WORKDIR\n"
                             "echo HOST=$PBS_O_HOST\necho QUEUE=$PBS_QUEUE\necho ENV=$PBS_ENVIRONMENT\n"
                             "echo HOME=$PBS_O_HOME\necho NODES=$(cat $PBS_NODEFILE)\necho SID=$(ps -o sid= $$)\n"
-                            "echo oops >&2\n");
+                            "echo FOO=$FOO\necho PWD=$(pwd)\necho oops >&2\n",
+                            {"-v", "FOO=bar", "-d", "/tmp"});
   ASSERT_FALSE(id.empty());
   ASSERT_TRUE(c.wait_state(id, "C"));
   EXPECT_EQ(c.attr(id, "exit_status"), "0");
@@ -55,6 +56,8 @@ TEST_F(Jobs, RunsAsOwnerWithTorqueEnvironmentAndOutputFiles) {
   EXPECT_NE(out.find("ENV=PBS_BATCH\n"), std::string::npos);
   EXPECT_NE(out.find("HOME=/home/" + std::string(kUser) + "\n"), std::string::npos);
   EXPECT_NE(out.find("HOST="), std::string::npos);
+  EXPECT_NE(out.find("FOO=bar\n"), std::string::npos) << "-v passes variables";
+  EXPECT_NE(out.find("PWD=/tmp\n"), std::string::npos) << "-d sets the working directory";
   EXPECT_EQ(slurp(dir + "/envjob.e" + seq_of(id)), "oops\n");
   struct stat st;
   ASSERT_EQ(stat((dir + "/envjob.o" + seq_of(id)).c_str(), &st), 0);
