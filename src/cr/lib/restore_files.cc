@@ -54,6 +54,8 @@ void RestoredFiles::CreatePipes(const Image& img) {
     for (const FileEntry& f : p.files) {
       if (static_cast<FileKind>(f.record.kind) != FileKind::kPipe) continue;
       PipeEnds& ends = pipes_[f.record.ino];
+      // An O_RDWR descriptor holds both ends: the pipe is wholly ours.
+      if ((f.record.flags & O_ACCMODE) == O_RDWR) ends.seen_read = ends.seen_write = true;
       (IsReadEnd(f.record) ? ends.seen_read : ends.seen_write) = true;
       if (!f.data.empty() && !data.count(f.record.ino)) data[f.record.ino] = &f.data;
     }
@@ -89,7 +91,12 @@ int RestoredFiles::SourceFor(const FileEntry& f) {
     case FileKind::kTerminal:
       return stdio_[r.fd <= 2 ? r.fd : 1];
     case FileKind::kPipe: {
-      const PipeEnds& ends = pipes_[r.ino];
+      PipeEnds& ends = pipes_[r.ino];
+      if (ends.read >= 0 && (r.flags & O_ACCMODE) == O_RDWR) {
+        if (ends.both < 0)  // reopening a pipe through /proc gives a read-write descriptor
+          ends.both = Keep(open(("/proc/self/fd/" + std::to_string(ends.read)).c_str(), O_RDWR | O_CLOEXEC));
+        return ends.both;
+      }
       if (ends.read >= 0) return IsReadEnd(r) ? ends.read : ends.write;
       return IsReadEnd(r) ? stdio_[0] : stdio_[r.fd == 2 ? 2 : 1];
     }

@@ -46,6 +46,7 @@ class RestoredFiles {
   int stdio_[3] = {-1, -1, -1};
   struct PipeEnds {
     int read = -1, write = -1;
+    int both = -1;  // an O_RDWR descriptor of the same pipe (bash: exec 3<> <(:))
     bool seen_read = false, seen_write = false;
   };
   std::map<uint64_t, PipeEnds> pipes_;  // by pipe inode
