@@ -125,22 +125,40 @@ static pid_t read_pid(const std::string& path) {
 }
 
 Cluster::Cluster() {
+  if (geteuid() != 0) {
+    why_ = "integration tests must run as root (pbs_mom starts jobs as their owners)";
+    return;
+  }
   char tmpl[] = "/tmp/reprise-test.XXXXXX";
   if (!mkdtemp(tmpl)) return;
   tmp_ = tmpl;
   chmod(tmp_.c_str(), 0755);
   home_ = tmp_ + "/home";
   port_ = free_port();
-  if (run({"mungekey", "-c", "-k", tmp_ + "/munge.key", "-b", "1024"}).code != 0) return;
+  if (run({"mungekey", "-c", "-k", tmp_ + "/munge.key", "-b", "1024"}).code != 0) {
+    why_ = "mungekey failed (is the munge package installed?)";
+    return;
+  }
   chmod((tmp_ + "/munge.key").c_str(), 0600);
   // munged daemonizes; its stdio must not hold our pipes open.
   Result m = run({"sh", "-c", "exec munged -f --socket=" + tmp_ + "/munge.sock --key-file=" + tmp_ +
                                   "/munge.key --pid-file=" + tmp_ + "/munged.pid --log-file=" + tmp_ +
                                   "/munged.log --seed-file=" + tmp_ + "/munged.seed </dev/null >/dev/null 2>&1"});
-  if (m.code != 0) return;
+  if (m.code != 0) {
+    why_ = "munged did not start";
+    return;
+  }
   munged_ = read_pid(tmp_ + "/munged.pid");
   chmod(tmp_.c_str(), 0755);
-  if (!start_server(true) || !start_mom()) return;
+  if (!start_server(true)) {
+    why_ = "pbs_server did not start";
+    return;
+  }
+  if (!start_mom()) {
+    why_ = "pbs_mom did not start";
+    return;
+  }
+  why_ = "the mom did not register within 10 s";
   ok_ = wait_for([&] { return cmd("", {bin("pbsnodes"), "-a"}).out.find("state = free") != std::string::npos; },
                  std::chrono::seconds(10));
 }

@@ -34,6 +34,7 @@ class Cluster {
   Cluster();
   ~Cluster();
   bool ok() const { return ok_; }
+  const std::string& why() const { return why_; }  // why the cluster did not start
   const std::string& home() const { return home_; }
   const std::string& tmp() const { return tmp_; }
   int port() const { return port_; }
@@ -63,6 +64,7 @@ class Cluster {
   int port_ = 0;
   pid_t munged_ = 0;
   bool ok_ = false;
+  std::string why_;
 };
 
 }  // namespace reprise::test

@@ -19,7 +19,7 @@ class Clients : public ::testing::Test {
  protected:
   void SetUp() override {
     ensure_user(kUser);
-    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c.ok()) << c.why();
   }
   Cluster c;
 };

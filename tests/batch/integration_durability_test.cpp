@@ -30,7 +30,7 @@ std::map<std::string, std::string> job_states(Cluster& c) {
 TEST(Durability, KillDashNineServerWith200JobsQueuedAndRunning) {
   ensure_user(kUser);
   Cluster c;
-  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.ok()) << c.why();
   Result nodes = c.cmd("", {"pbsnodes", "-a"});
   std::string node = nodes.out.substr(0, nodes.out.find('\n'));
   ASSERT_EQ(c.cmd("", {"qmgr", "-c", "set node " + node + " np = 20"}).code, 0);
@@ -82,7 +82,7 @@ TEST(Durability, KillDashNineServerWith200JobsQueuedAndRunning) {
 TEST(Durability, JobEndingWhileServerIsDownIsReportedLater) {
   ensure_user(kUser);
   Cluster c;
-  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.ok()) << c.why();
   std::string id = c.submit(kUser, "sleep 2; exit 7\n");
   ASSERT_TRUE(c.wait_state(id, "R", 10));
   c.kill_server(SIGKILL);
@@ -95,7 +95,7 @@ TEST(Durability, JobEndingWhileServerIsDownIsReportedLater) {
 TEST(Durability, RestartedMomFindsItsRunningJob) {
   ensure_user(kUser);
   Cluster c;
-  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.ok()) << c.why();
   std::string id = c.submit(kUser, "sleep 3; exit 5\n");
   ASSERT_TRUE(c.wait_state(id, "R", 10));
   ASSERT_TRUE(wait_for([&] { return !c.attr(id, "session_id").empty(); }, 5s));
@@ -123,7 +123,7 @@ namespace {
 TEST(Durability, FullDiskUnderServerPrivRefusesChangesAndKeepsServing) {
   ensure_user(kUser);
   Cluster c;
-  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.ok()) << c.why();
   std::string before = c.submit(kUser, "true\n", {"-h"});
   ASSERT_FALSE(before.empty());
   std::string priv = c.home() + "/server_priv";

@@ -30,7 +30,7 @@ class Jobs : public ::testing::Test {
  protected:
   void SetUp() override {
     ensure_user(kUser);
-    ASSERT_TRUE(c.ok()) << "cluster did not start";
+    ASSERT_TRUE(c.ok()) << c.why();
   }
   Cluster c;
 };
@@ -183,7 +183,7 @@ namespace {
 TEST(MultiNode, JobSpanningTwoMomsGetsBothInItsNodefile) {
   ensure_user(kUser);
   Cluster c;
-  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.ok()) << c.why();
   std::string home2 = c.tmp() + "/home2";
   ASSERT_EQ(run({"mkdir", "-p", home2 + "/mom_priv"}).code, 0);
   {

@@ -16,7 +16,7 @@ class Security : public ::testing::Test {
   void SetUp() override {
     ensure_user(kAlice);
     ensure_user(kBob);
-    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c.ok()) << c.why();
   }
   Cluster c;
 };
