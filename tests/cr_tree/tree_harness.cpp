@@ -344,8 +344,7 @@ void PrintTo(const Subject &subject, std::ostream *os) { *os << subject.name; }
 Subject threads_sync_subject()
 {
     // 8 threads, 40 rounds of 50 ms: ~2 s; 9 lines per round after 12 header
-    // lines. (Busier settings make engine bug "page data checksum mismatch"
-    // likely: see tree_pending_test.cpp.)
+    // lines.
     return {"threads_sync", {mt_program("threads_sync"), "8", "40", "50"}, 12 + 9 * 8, 42};
 }
 
@@ -448,10 +447,8 @@ RunResult checkpoint(pid_t id, const std::string &image, const std::vector<std::
 }
 
 namespace {
-bool g_bad_image = false;
 } // namespace
 
-bool bad_image_seen() { return g_bad_image; }
 
 bool image_verifies(const std::string &image, std::string *error)
 {
@@ -465,55 +462,17 @@ void checkpoint_ok(pid_t id, const std::string &image, const std::vector<std::st
 {
     bool destructive = std::find(flags.begin(), flags.end(), "--kill") != flags.end() ||
                        std::find(flags.begin(), flags.end(), "--term") != flags.end();
-    for (int attempt = 1;; attempt++) {
-        RunResult r = checkpoint(id, image, flags);
-        ASSERT_FALSE(r.timed_out) << "cr_checkpoint hung; stderr: " << r.err;
-        ASSERT_EQ(exit_code(r.status), 0)
-            << "cr_checkpoint failed (" << describe_status(r.status) << "): " << r.err;
-        ASSERT_TRUE(file_exists(image)) << "cr_checkpoint exited 0 but left no " << image;
-        std::string error;
-        if (image_verifies(image, &error))
-            return;
-        if (destructive || attempt == 3) {
-            g_bad_image = true;
-            FAIL() << "cr_checkpoint exited 0 but its image does not verify (engine bug 3 in "
-                      "tree_pending_test.cpp): "
-                   << error;
-        }
-        std::cerr << "[engine bug 3] cr_checkpoint exited 0 but " << image
-                  << " does not verify (" << error << "); checkpointing again\n";
-    }
+    RunResult r = checkpoint(id, image, flags);
+    ASSERT_FALSE(r.timed_out) << "cr_checkpoint hung; stderr: " << r.err;
+    ASSERT_EQ(exit_code(r.status), 0)
+        << "cr_checkpoint failed (" << describe_status(r.status) << "): " << r.err;
+    ASSERT_TRUE(file_exists(image)) << "cr_checkpoint exited 0 but left no " << image;
+    std::string error;
+    EXPECT_TRUE(image_verifies(image, &error))
+        << "cr_checkpoint exited 0 (flags: " << (destructive ? "destructive" : "non-destructive")
+        << ") but its image does not verify: " << error;
 }
 
-void retry_on_bad_image(const std::function<void()> &procedure, int attempts)
-{
-    for (int attempt = 1;; attempt++) {
-        ::testing::TestPartResultArray results;
-        {
-            ::testing::ScopedFakeTestPartResultReporter reporter(
-                ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD,
-                &results);
-            g_bad_image = false;
-            procedure();
-        }
-        bool failed = false;
-        for (int i = 0; i < results.size(); i++)
-            failed |= results.GetTestPartResult(i).failed();
-        if (failed && g_bad_image && attempt < attempts) {
-            std::cerr << "[engine bug 3] a --kill checkpoint gave an image that does not verify; "
-                         "running the whole procedure again (attempt "
-                      << attempt + 1 << " of " << attempts << ")\n";
-            continue;
-        }
-        for (int i = 0; i < results.size(); i++) {
-            const ::testing::TestPartResult &r = results.GetTestPartResult(i);
-            if (r.failed())
-                ADD_FAILURE_AT(r.file_name() ? r.file_name() : "unknown", r.line_number())
-                    << r.message();
-        }
-        return;
-    }
-}
 
 void wait_for_progress(const std::string &rundir, size_t lines, Process &process,
                        const std::string &stderr_path, const std::string &what)
@@ -585,7 +544,7 @@ void repeated_checkpoints(const Subject &subject, int count, bool after_new_line
     ASSERT_NO_FATAL_FAILURE(start_subject(subject, rundir, subject.checkpoint_after_lines, app));
     size_t lines = count_lines(rundir + "/out.txt");
     std::string failures;
-    int failed = 0, unverifiable = 0;
+    int failed = 0;
     for (int i = 1; i <= count; i++) {
         if (after_new_line) {
             ASSERT_TRUE(wait_for_lines(rundir + "/out.txt", lines + 1, kProgressTimeout))
@@ -604,14 +563,8 @@ void repeated_checkpoints(const Subject &subject, int count, bool after_new_line
             failures += "checkpoint " + std::to_string(i) + " (" + std::to_string(ms) +
                         " ms, " + describe_status(r.status) + "): " + r.err;
         } else if (!image_verifies(image, &error)) {
-            // Engine bug 3 (see checkpoint_ok): the job still runs, so this
-            // checkpoint is simply taken again, at most 3 times in a run.
-            unlink(image.c_str());
-            std::cerr << "[engine bug 3] image " << i << " does not verify (" << error
-                      << "); checkpointing again\n";
-            ASSERT_LT(++unverifiable, 4) << "too many unverifiable images: " << error;
-            i--;
-            continue;
+            failed++;
+            failures += "checkpoint " + std::to_string(i) + " exited 0 but its image does not verify: " + error;
         }
         ASSERT_TRUE(process_alive(app->pid())) << "cr_run gone after checkpoint " << i;
         if (i > 1)
@@ -646,11 +599,7 @@ void kill_restart_cycles(const Subject &subject, int count)
     std::string rundir = dir.subdir("run");
     std::optional<Process> current;
     ASSERT_NO_FATAL_FAILURE(start_subject(subject, rundir, subject.checkpoint_after_lines, current));
-    // image.0: a verified image to fall back on (see below).
-    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(current->pid(), dir.file("image.0"), {}));
-    std::string good = dir.file("image.0");
-    size_t good_lines = count_lines(rundir + "/out.txt");
-    int fallbacks = 0;
+    std::string previous;
     for (int i = 1; i <= count; i++) {
         std::string tag = "cycle" + std::to_string(i);
         std::string image = dir.file("image." + std::to_string(i));
@@ -661,28 +610,14 @@ void kill_restart_cycles(const Subject &subject, int count)
         ASSERT_LT(lines, total - 2) << "the program ended before cycle " << i
                                     << "; make it run longer";
         std::string error;
-        if (!image_verifies(image, &error)) {
-            // Engine bug 3 (see checkpoint_ok): the job is gone, so continue
-            // from the last good image, as a user would, and redo this cycle.
-            std::cerr << "[engine bug 3] image " << i << " does not verify (" << error
-                      << "); restarting from the previous image\n";
-            ASSERT_LT(++fallbacks, 4) << "too many unverifiable images";
-            current.reset();
-            start_restart(good, dir.path(), tag + ".fallback", {}, current);
-            ASSERT_NO_FATAL_FAILURE(wait_for_progress(rundir, good_lines + 1, *current,
-                                                      dir.file(tag + ".fallback.restart.err"),
-                                                      "fallback restart"));
-            i--;
-            continue;
-        }
+        ASSERT_TRUE(image_verifies(image, &error)) << "image " << i << " does not verify: " << error;
         current.reset();
         start_restart(image, dir.path(), tag, {}, current);
         ASSERT_NO_FATAL_FAILURE(wait_for_progress(rundir, lines + 1, *current,
                                                   dir.file(tag + ".restart.err"),
                                                   "restart " + std::to_string(i)));
-        unlink(good.c_str());
-        good = image;
-        good_lines = lines;
+        if (!previous.empty()) unlink(previous.c_str());
+        previous = image;
     }
     Outcome outcome;
     ASSERT_NO_FATAL_FAILURE(finish(*current, rundir, outcome));

@@ -139,21 +139,8 @@ void start_subject(const Subject &subject, const std::string &rundir, size_t lin
                    std::optional<Process> &process);
 // cr_checkpoint FLAGS... --file IMAGE ID; asserts exit 0 and an image that
 // cr_info --json reads and verifies (checksums included).
-//
-// Known engine bug (tree_pending_test.cpp, bug 3): cr_checkpoint sometimes
-// exits 0 with an image whose page data fails its checksum. Without --kill
-// or --term the processes still run, so checkpoint_ok simply checkpoints
-// again (at most 3 times, saying so on stderr). With --kill the job is gone:
-// checkpoint_ok fails and records the fact (bad_image_seen()), and tests
-// wrap their procedure in retry_on_bad_image() so that only this failure, and
-// nothing else, is retried. Remove both once the engine is fixed.
 void checkpoint_ok(pid_t id, const std::string &image, const std::vector<std::string> &flags);
 bool image_verifies(const std::string &image, std::string *error = nullptr);
-bool bad_image_seen();
-// Runs `procedure` (which may use ASSERT_*); if it failed and a --kill
-// checkpoint produced an unverifiable image, runs it again (up to `attempts`
-// times). Failures of the last attempt, or any other failure, are reported.
-void retry_on_bad_image(const std::function<void()> &procedure, int attempts = 3);
 // cr_checkpoint FLAGS... --file IMAGE ID, whatever the outcome.
 RunResult checkpoint(pid_t id, const std::string &image, const std::vector<std::string> &flags);
 // Starts `cr_restart [EXTRA...] IMAGE` from / with its own stdio in
@@ -174,7 +161,7 @@ void expect_killed(Process &process, const std::string &what);
 void expect_same(const Subject &subject, const Outcome &reference, const Outcome &actual,
                  const std::string &what, bool ignore_ids = false);
 
-// --- stress procedures (tree_stress_test.cpp, tree_pending_test.cpp) ---------
+// --- stress procedures (tree_stress_test.cpp, tree_race_test.cpp) ------------
 
 // 20 checkpoints (no --kill) of one running cr_run SUBJECT, back to back or
 // each right after a new output line; then the output must equal the

@@ -48,7 +48,7 @@ void kill_restart_matches(const Subject &subject)
 
 TEST_P(TreeSubject, KillRestartMatchesUninterruptedRun)
 {
-    retry_on_bad_image([&] { kill_restart_matches(GetParam()); });
+    kill_restart_matches(GetParam());
 }
 
 // checkpoint --kill -> restart -> checkpoint --kill (of the cr_restart) ->
@@ -86,7 +86,7 @@ void restarted_tree_restarts_again(const Subject &subject)
 
 TEST_P(TreeSubject, CheckpointOfRestartedTreeRestartsAgain)
 {
-    retry_on_bad_image([&] { restarted_tree_restarts_again(GetParam()); });
+    restarted_tree_restarts_again(GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(CrTree, TreeSubject, ::testing::ValuesIn(all_subjects()),
@@ -186,7 +186,7 @@ void threads_keep_tids()
 
 TEST_F(TreePids, ThreadsKeepTheirTidsAndSignalTargets)
 {
-    retry_on_bad_image(threads_keep_tids);
+    threads_keep_tids();
 }
 
 void processes_keep_pids()
@@ -251,7 +251,7 @@ void processes_keep_pids()
 
 TEST_F(TreePids, ProcessesKeepPidsAndParents)
 {
-    retry_on_bad_image(processes_keep_pids);
+    processes_keep_pids();
 }
 
 // --no-restore-pid: new pids in the current namespace. What it guarantees:
@@ -282,7 +282,7 @@ void same_output_apart_from_pids(const Subject &subject)
 
 TEST_P(NoRestorePid, SameOutputApartFromPids)
 {
-    retry_on_bad_image([&] { same_output_apart_from_pids(GetParam()); });
+    same_output_apart_from_pids(GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(CrTree, NoRestorePid,

@@ -7,7 +7,7 @@
 // three-stage pipeline of bash subshells with data in both pipes, whose tree
 // stays the same while it runs, so every checkpoint must succeed at any
 // moment. The same procedures on tree_script.sh (which forks and reaps all the
-// time) hit engine races today: see tree_pending_test.cpp.
+// time) are in tree_race_test.cpp.
 #include <gtest/gtest.h>
 
 #include "tree_harness.h"
