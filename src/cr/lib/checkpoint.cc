@@ -347,9 +347,15 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
           gone.insert(link);
           continue;
         }
-        if (!answered)
+        if (!answered) {
+          auto now = ReadProc(link->proc().pid);
+          std::string why = !now              ? "it exited"
+                            : now->state == 'D' ? "it is in an uninterruptible wait (a vfork in progress?)"
+                            : now->state == 'T' ? "it is stopped (SIGCONT it first)"
+                                                : "it is blocking the checkpoint signal or exiting";
           throw Failure{ETIMEDOUT, "Checkpoint failed: pid " + std::to_string(link->proc().pid) +
-                                       " did not answer the checkpoint request (stopped, exiting, or blocking the signal?)"};
+                                       " did not answer the checkpoint request: " + why + "; try again"};
+        }
         if (hello.status == EPERM)
           throw Failure{EPERM, "Checkpoint failed: pid " + std::to_string(link->proc().pid) +
                                    " refused: only its owner may checkpoint it (it runs in a user namespace, where"
