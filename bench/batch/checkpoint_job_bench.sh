@@ -92,11 +92,12 @@ wait_state() {  # job state timeout_s
     sleep 0.01
   done
 }
-lines() { grep -c . "$1" 2>/dev/null || echo 0; }
+lines() { local n; n=$(grep -c . "$1" 2>/dev/null) || true; echo "${n:-0}"; }
 
 declare -a hold_s rls_s count_s image_mib
 for r in $(seq "$runs"); do
-  id=$(as_user "$bin/qsub" -c enabled -N ckbench -d "$work" <<<"./hold_mem $mib")
+  # Submitted from the work dir: the output file goes to the submission directory.
+  id=$(cd "$work" && as_user "$bin/qsub" -c enabled -N ckbench -d "$work" <<<"./hold_mem $mib")
   out=$work/ckbench.o${id%%.*}
   wait_state "$id" R 60
   for _ in $(seq 1200); do [[ $(lines "$out") -ge 5 ]] && break; sleep 0.1; done
