@@ -21,8 +21,8 @@ std::string mom_priv_dir(const std::string& home) { return home + "/mom_priv"; }
 
 bool parse_mom_config(const std::string& text, MomConfig& config, std::string& error) {
   static const std::set<std::string> known = {
-      "pbsserver", "loglevel", "mom_host", "checkpoint_interval", "checkpoint_script",
-      "restart_script", "checkpoint_run_exe", "logevent", "usecp", "restricted",
+      "pbsserver", "loglevel", "mom_host", "checkpoint_interval", "checkpoint_interval_unit", "checkpoint_script",
+      "restart_script", "checkpoint_run_exe", "remote_checkpoint_dirs", "logevent", "usecp", "restricted",
       "ideal_load", "max_load", "clienthost"};
   config.node_name = local_hostname();
   config.server_host = local_hostname();
