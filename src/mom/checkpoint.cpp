@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 
 #include "common/log.h"
@@ -25,6 +26,44 @@ std::string config_value(const MomConfig& config, const std::string& key) {
   auto it = config.values.find(key);
   return it == config.values.end() ? std::string() : trim(it->second);
 }
+
+}  // namespace
+
+void exec_program(const std::string& path, const std::vector<std::string>& argv, char* const* envp) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  ::execve(path.c_str(), args.data(), envp);
+  if (errno != EACCES) return;
+  int saved = errno;
+  std::string first_line;
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    char buf[256];
+    if (std::fgets(buf, sizeof buf, f)) first_line = buf;
+    std::fclose(f);
+  }
+  if (!starts_with(first_line, "#!")) {
+    errno = saved;
+    return;
+  }
+  std::vector<std::string> words = split(trim(first_line.substr(2)), ' ');
+  std::vector<std::string> full;
+  for (const auto& w : words)
+    if (!w.empty()) full.push_back(w);
+  if (full.empty()) {
+    errno = saved;
+    return;
+  }
+  full.push_back(path);
+  full.insert(full.end(), argv.begin() + 1, argv.end());
+  std::vector<char*> interp;
+  for (const auto& a : full) interp.push_back(const_cast<char*>(a.c_str()));
+  interp.push_back(nullptr);
+  ::execve(interp[0], interp.data(), envp);
+  errno = saved;
+}
+
+namespace {
 
 // Runs argv as the job's owner in `dir`; returns its exit status (or -1) and
 // the last line it printed, for the job's comment when it fails.
@@ -54,10 +93,7 @@ int run_as_owner(const Owner& owner, const std::string& dir, const std::vector<s
         ::getuid() == 0)
       _exit(126);
     if (::chdir(dir.c_str()) != 0) _exit(126);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
+    exec_program(argv[0], argv, environ);
     std::string msg = "cannot execute " + argv[0] + ": " + std::strerror(errno) + "\n";
     ssize_t ignored = ::write(2, msg.data(), msg.size());
     (void)ignored;

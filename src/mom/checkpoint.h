@@ -45,6 +45,12 @@ std::vector<std::string> restart_command(const std::string& home, const MomConfi
 // cr_run) in front of the login shell.
 std::vector<std::string> checkpointable_command(const MomConfig& config, const std::string& shell);
 
+// execve(path, argv, envp). A script the caller may read but not execute
+// (the shipped scripts are root's, mode 754, as in TORQUE, and run as the
+// job's owner) runs through the interpreter on its #! line. Returns only on
+// failure, with errno set.
+void exec_program(const std::string& path, const std::vector<std::string>& argv, char* const* envp);
+
 // Directory holding the mom's own executable (where cr_run & co. are found).
 std::string program_dir();
 

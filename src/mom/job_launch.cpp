@@ -113,12 +113,10 @@ namespace {
   args[0] = command.argv0;
   for (std::string& a : args)
     if (a == "%SESSION%") a = std::to_string(::getpid());  // we are the session leader
-  std::vector<char*> argv, envp;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
+  std::vector<char*> envp;
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  ::execve(command.argv[0].c_str(), argv.data(), envp.data());
+  exec_program(command.argv[0], args, envp.data());
   fail("cannot execute " + command.argv[0] + ": " + std::strerror(errno));
 }
 
