@@ -55,7 +55,7 @@ const std::vector<std::string>& job_attr_order() {
 
 std::string format_job_table(const Objects& jobs) {
   if (jobs.empty()) return "";
-  std::string out = "Job ID                    Name             User            Time Use S Queue\n"
+  std::string out = "Job id                    Name             User            Time Use S Queue\n"
                     "------------------------- ---------------- --------------- -------- - -----\n";
   for (const auto& j : jobs) {
     out += line("%-25s %-16s %-15s %8s %1s %-5s\n", fit(j.name(), 25).c_str(), fit(get(j, "Job_Name"), 16).c_str(),

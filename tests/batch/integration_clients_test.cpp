@@ -29,7 +29,7 @@ TEST_F(Clients, QstatFormats) {
   ASSERT_FALSE(id.empty());
   Result table = c.cmd(kUser, {"qstat"});
   ASSERT_EQ(table.code, 0);
-  EXPECT_EQ(table.out.substr(0, table.out.find('\n')), "Job ID                    Name             User            Time Use S Queue");
+  EXPECT_EQ(table.out.substr(0, table.out.find('\n')), "Job id                    Name             User            Time Use S Queue");
   EXPECT_NE(table.out.find(" H batch"), std::string::npos) << table.out;
   Result alt = c.cmd(kUser, {"qstat", "-a"});
   EXPECT_NE(alt.out.find("Req'd"), std::string::npos);
