@@ -286,6 +286,11 @@ std::unique_ptr<AgentLink> ConnectToAgent(const ProcInfo& p) {
     auto again = ReadProc(p.pid);
     if (!again) return nullptr;
     if (again->state == 'Z') throw ZombieFailure(p.pid);
+    // A vfork child shares its parent's memory (and agent) until it execs,
+    // and the parent waits uninterruptibly: neither can be checkpointed now.
+    if (auto parent = ReadProc(again->ppid); parent && parent->state == 'D')
+      throw Failure{EAGAIN, "Checkpoint failed: pid " + std::to_string(p.pid) + " is a vfork child of pid " +
+                                std::to_string(again->ppid) + " that has not exec'd yet; try again"};
     if (tries == 20)
       throw Failure{EOPNOTSUPP, "Checkpoint failed: support missing from application (pid " + std::to_string(p.pid) +
                                     " was not started under cr_run)"};
@@ -424,11 +429,13 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
 }  // namespace
 
 CheckpointOutcome Checkpoint(const CheckpointRequest& req) {
-  // A child that just exited and is not reaped yet (a zombie) makes an
-  // attempt fail with EAGAIN; its parent normally reaps it within moments.
-  for (int attempt = 0;; ++attempt) {
+  // A child that just exited and is not reaped yet (a zombie), or a vfork
+  // child that has not exec'd, makes an attempt fail with EAGAIN; these states
+  // normally last moments, so try again for about two seconds.
+  double give_up = Seconds() + 2.0;
+  for (;;) {
     CheckpointOutcome out = CheckpointOnce(req);
-    if (out.exit_code != EAGAIN || attempt == 40) return out;
+    if (out.exit_code != EAGAIN || Seconds() > give_up) return out;
     usleep(50000);
   }
 }
