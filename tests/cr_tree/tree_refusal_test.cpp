@@ -1,6 +1,7 @@
 // What cannot be restored is refused at checkpoint time: one line naming the
 // process (and the descriptor), a non-zero exit, no image, and the processes
-// keep running to their normal end. Also: --pid of one process of a tree.
+// keep running to their normal end. Also: --pid of one process of a tree,
+// and --sid / --pgid of a session.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -213,6 +214,37 @@ TEST_F(TreeRefusal, PidScopeCheckpointsOneProcessOfATree)
     RunResult info = run({tool("cr_info"), "--json", dir_.file("tree")}, "/", kToolTimeout);
     auto json = nlohmann::json::parse(info.out);
     EXPECT_EQ(json["processes"].size(), 2u) << info.out;
+    Outcome outcome;
+    ASSERT_NO_FATAL_FAILURE(finish(*app_, rundir_, outcome));
+    EXPECT_EQ(describe_status(outcome.status), "exit 0");
+    EXPECT_NE(outcome.output.find("tick 150\n"), std::string::npos);
+}
+
+// --sid ID and --pgid ID: every process of a session or process group. The
+// program makes itself a session (and group) leader with setsid(1), so both
+// scopes hold it and its child, and the image records it as the leader.
+TEST_F(TreeRefusal, SessionAndGroupScopesHoldTheLeaderAndItsChild)
+{
+    Subject s{"setsid resource_holder", {"/usr/bin/setsid", mt_program("resource_holder"), "child", "150", "10"},
+              0, 0};
+    rundir_ = dir_.subdir("run");
+    ASSERT_NO_FATAL_FAILURE(start_subject(s, rundir_, 4, app_));
+    pid_t leader = program_pid(2);
+    ASSERT_GT(leader, 0);
+    ASSERT_GT(program_pid(3), 0) << "the holder's child is not running";
+    for (const char *scope : {"--sid", "--pgid"}) {
+        std::string image = dir_.file(std::string("scope") + scope);
+        ASSERT_NO_FATAL_FAILURE(checkpoint_ok(leader, image, {scope}));
+        RunResult info = run({tool("cr_info"), "--json", image}, "/", kToolTimeout);
+        ASSERT_EQ(exit_code(info.status), 0) << info.err;
+        auto json = nlohmann::json::parse(info.out);
+        ASSERT_EQ(json["processes"].size(), 2u) << scope << ": " << info.out;
+        for (const auto &p : json["processes"]) {
+            EXPECT_EQ(p["sid"], 2) << scope << ": " << p.dump();
+            EXPECT_EQ(p["pgid"], 2) << scope << ": " << p.dump();
+        }
+        EXPECT_TRUE(process_alive(leader));
+    }
     Outcome outcome;
     ASSERT_NO_FATAL_FAILURE(finish(*app_, rundir_, outcome));
     EXPECT_EQ(describe_status(outcome.status), "exit 0");
