@@ -245,8 +245,25 @@ TEST_F(TreeRefusal, SessionAndGroupScopesHoldTheLeaderAndItsChild)
         }
         EXPECT_TRUE(process_alive(leader));
     }
+    // Restarted from a --sid image, the leader leads a session again.
+    std::string image = dir_.file("session");
+    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(leader, image, {"--sid", "--kill"}));
+    ASSERT_NO_FATAL_FAILURE(expect_killed(*app_, "cr_run"));
+    std::optional<Process> restarted;
+    start_restart(image, dir_.path(), "session", {}, restarted);
+    pid_t again = -1;
+    for (int i = 0; i < 200 && again < 0; i++) {
+        for (pid_t host : descendants(restarted->pid()))
+            if (ns_pid(host) == 2)
+                again = host;
+        if (again < 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_GT(again, 0) << "the restored leader did not appear";
+    EXPECT_EQ(getsid(again), again) << "the restored program is not a session leader";
+    EXPECT_EQ(getpgid(again), again) << "the restored program is not a group leader";
     Outcome outcome;
-    ASSERT_NO_FATAL_FAILURE(finish(*app_, rundir_, outcome));
+    ASSERT_NO_FATAL_FAILURE(finish(*restarted, rundir_, outcome));
     EXPECT_EQ(describe_status(outcome.status), "exit 0");
     EXPECT_NE(outcome.output.find("tick 150\n"), std::string::npos);
 }
