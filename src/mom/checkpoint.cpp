@@ -89,9 +89,7 @@ int run_as_owner(const Owner& owner, const std::string& dir, const std::vector<s
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (::initgroups(owner.name.c_str(), owner.gid) != 0 || ::setgid(owner.gid) != 0 || ::setuid(owner.uid) != 0 ||
-        ::getuid() == 0)
-      _exit(126);
+    if (!become_owner(owner)) _exit(126);
     if (::chdir(dir.c_str()) != 0) _exit(126);
     exec_program(argv[0], argv, environ);
     std::string msg = "cannot execute " + argv[0] + ": " + std::strerror(errno) + "\n";

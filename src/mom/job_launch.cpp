@@ -51,6 +51,11 @@ JobCommand job_command(const std::string& home, const JobRecord& job, const Owne
   return {{shell}, login_name, false};
 }
 
+bool become_owner(const Owner& owner) {
+  return ::initgroups(owner.name.c_str(), owner.gid) == 0 && ::setgid(owner.gid) == 0 && ::setuid(owner.uid) == 0 &&
+         ::getuid() != 0 && ::geteuid() != 0;
+}
+
 std::string local_path(const std::string& host_path) {
   auto colon = host_path.find(':');
   if (colon != std::string::npos && host_path.find('/') > colon) return host_path.substr(colon + 1);
@@ -78,9 +83,7 @@ namespace {
   if (script < 0) _exit(254);
   ::dup2(script, 0);
   ::close(script);
-  if (::initgroups(owner.name.c_str(), owner.gid) != 0 || ::setgid(owner.gid) != 0 || ::setuid(owner.uid) != 0 ||
-      ::getuid() == 0 || ::geteuid() == 0)
-    _exit(254);
+  if (!become_owner(owner)) _exit(254);
   std::string workdir = job.attr("init_work_dir");
   if (workdir.empty())
     for (const auto& [k, v] : decode_variable_list(job.attr("Variable_List")))

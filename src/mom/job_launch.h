@@ -20,6 +20,10 @@ struct Owner {
 // Looks up the job's owner (euser) on this node. Refuses root.
 bool resolve_owner(const JobRecord& job, Owner& owner, std::string& error);
 
+// In a child process: takes on the owner's groups, gid and uid for good.
+// False if any step failed or root privileges are somehow left.
+bool become_owner(const Owner& owner);
+
 // The command that runs the job script (the script is on stdin): the owner's
 // login shell; for a checkpointable job $checkpoint_run_exe in front of it,
 // or the restart command when the job has an image to restart from.

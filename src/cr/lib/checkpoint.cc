@@ -272,7 +272,6 @@ std::vector<ProcInfo> ResolveScope(const CheckpointRequest& req) {
     if (geteuid() != 0 && p.uid != geteuid())
       throw Failure{EPERM, "Checkpoint failed: pid " + std::to_string(p.pid) +
                                " belongs to another user: Operation not permitted"};
-    if (p.state == 'Z') throw ZombieFailure(p.pid);
   }
   return scope;
 }
