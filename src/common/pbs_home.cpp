@@ -23,7 +23,7 @@ bool parse_mom_config(const std::string& text, MomConfig& config, std::string& e
   static const std::set<std::string> known = {
       "pbsserver", "loglevel", "mom_host", "checkpoint_interval", "checkpoint_interval_unit", "checkpoint_script",
       "restart_script", "checkpoint_run_exe", "remote_checkpoint_dirs", "logevent", "usecp", "restricted",
-      "ideal_load", "max_load", "clienthost"};
+      "ideal_load", "max_load", "clienthost", "status_update_time"};
   config.node_name = local_hostname();
   config.server_host = local_hostname();
   std::istringstream in(text);

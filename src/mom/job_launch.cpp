@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "common/job_env.h"
+#include "common/log.h"
 #include "common/resources.h"
 #include "common/text_util.h"
 #include "mom/checkpoint.h"
@@ -194,6 +195,7 @@ bool launch_job(const std::string& home, const MomConfig& config, JobRecord& job
   ctx.walltime_seconds = job.walltime_limit;
   std::vector<std::string> env = build_job_environment(job.attrs, ctx);
   JobCommand command = job_command(home, job, owner, config);
+  if (command.restart) log_line("job " + job.id + " restarts from its image: " + join(command.argv, " "));
 
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) {

@@ -176,6 +176,8 @@ wire::JobReport Mom::report(const JobRecord& job) const {
   r.set_exit_status(job.exit_status);
   r.set_session_id(job.session);
   for (const auto& [k, v] : job.used) (*r.mutable_attrs())[k] = v;
+  // Which run of the job this is: the server ignores reports about an earlier run.
+  if (!job.attr("start_count").empty()) (*r.mutable_attrs())["_start_count"] = job.attr("start_count");
   return r;
 }
 
@@ -277,7 +279,10 @@ void Mom::handle(const wire::MomCommand& cmd) {
     start_job(cmd);
     return;
   }
-  if (cmd.op() == "registered") return;
+  if (cmd.op() == "registered") {
+    reconciled_ = true;
+    return;
+  }
   auto it = jobs_.find(cmd.id());
   if (cmd.op() == "ack_obit") {
     if (it != jobs_.end() && it->second.finished) {
@@ -327,7 +332,14 @@ void Mom::kill_session(const JobRecord& job, int sig) {
 }
 
 void Mom::start_job(const wire::MomCommand& cmd) {
-  if (jobs_.count(cmd.id())) return;  // already have it (duplicate after reconnect)
+  if (auto old = jobs_.find(cmd.id()); old != jobs_.end()) {
+    auto count = cmd.attrs().find("start_count");
+    bool rerun = count != cmd.attrs().end() && count->second != old->second.attr("start_count");
+    if (!rerun || !old->second.finished) return;  // a duplicate after a reconnect
+    // The end of an earlier run that the server no longer needs to hear about.
+    remove_record(jobs_dir_, old->first);
+    jobs_.erase(old);
+  }
   JobRecord job;
   job.id = cmd.id();
   for (const auto& [k, v] : cmd.attrs()) job.attrs[k] = v;
@@ -393,9 +405,15 @@ void Mom::send_obit(JobRecord& job) {
 void Mom::tick() {
   long now = now_seconds();
   if (server_fd_ < 0 && now >= next_connect_) try_connect();
-  periodic_checkpoints(now);
-  if (server_fd_ >= 0 && now - last_status_ >= 30) {
-    // Periodic node status (load, memory), as TORQUE moms send it.
+  // Not before the server has said which of our jobs are still ours: a stale copy of a
+  // job that moved elsewhere must not write images next to the current run's.
+  if (reconciled_) periodic_checkpoints(now);
+  long interval = 45;  // TORQUE's default $status_update_time
+  if (auto it = config_.values.find("status_update_time"); it != config_.values.end())
+    parse_int(trim(it->second), interval);
+  if (server_fd_ >= 0 && now - last_status_ >= std::max(1L, interval)) {
+    // Periodic node status (load, memory), as TORQUE moms send it; the server takes a
+    // node whose mom stays silent for node_check_rate seconds as down.
     last_status_ = now;
     wire::Request status;
     status.set_version(kProtocolVersion);

@@ -47,6 +47,7 @@ class Mom {
   bool stop_ = false;
   long next_connect_ = 0;
   long last_status_ = 0;  // when node status was last sent
+  bool reconciled_ = false;  // the server has answered our first registration
   FrameReader reader_;
   std::map<std::string, JobRecord> jobs_;
   std::map<int, std::string> pidfds_;  // pidfd -> job id

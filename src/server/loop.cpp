@@ -34,7 +34,8 @@ bool Server::setup(std::string& error) {
     // Defaults as TORQUE's torque.setup leaves them.
     st_.attrs = {{"scheduling", "True"}, {"default_queue", "batch"}, {"keep_completed", "300"},
                  {"query_other_jobs", "False"}, {"managers", "root@*"}, {"operators", ""},
-                 {"kill_delay", "2"}, {"node_check_rate", "150"}};
+                 {"kill_delay", "2"}, {"node_check_rate", "150"},
+                 {"node_fail_requeue", "310"}};
     store_.save_server(st_);
     Queue batch{"batch", {{"queue_type", "Execution"}, {"enabled", "True"}, {"started", "True"},
                           {"resources_default.walltime", "01:00:00"},
@@ -58,6 +59,8 @@ bool Server::setup(std::string& error) {
     if (!store_.commit(error)) return false;
   }
   if (!store_.load(st_, error)) return false;
+  // A node's failure clock starts now: its mom has node_fail_requeue seconds to reconnect.
+  for (auto& [name, n] : st_.nodes) n.down_since = now_seconds();
   std::string name;
   st_.name = read_file(priv + "/server_name", name) && !trim(name).empty() ? trim(name)
                                                                             : local_hostname();
@@ -232,6 +235,7 @@ void Server::close_conn(int fd) {
     auto n = st_.nodes.find(it->second.node);
     if (n != st_.nodes.end() && n->second.mom_fd == fd) {
       n->second.mom_fd = -1;
+      n->second.down_since = now_seconds();
       log_line("node " + n->first + " is down (mom disconnected)");
     }
   }
@@ -274,14 +278,15 @@ void Server::end_of_pass() {
     // Nothing of this pass is durable: reload the last committed state and tell every client
     // whose request changed something that it did not happen.
     log_line("database commit failed: " + error + "; changes of this pass discarded");
-    std::map<std::string, std::pair<int, Attrs>> live;
-    for (auto& [name, n] : st_.nodes) live[name] = {n.mom_fd, n.mom_status};
+    std::map<std::string, Node> live = st_.nodes;  // connections and health are not stored
     std::string load_error;
     if (!store_.load(st_, load_error)) log_line("reload failed: " + load_error);
     for (auto& [name, l] : live)
       if (auto n = st_.nodes.find(name); n != st_.nodes.end()) {
-        n->second.mom_fd = l.first;
-        n->second.mom_status = l.second;
+        n->second.mom_fd = l.mom_fd;
+        n->second.mom_status = l.mom_status;
+        n->second.last_heard = l.last_heard;
+        n->second.down_since = l.down_since;
       }
     for (auto& r : replies_)
       if (r.mutated)
@@ -310,6 +315,7 @@ void Server::end_of_pass() {
 
 void Server::housekeeping() {
   last_housekeeping_ = now_seconds();
+  check_nodes();
   long keep = 0;
   parse_int(attr_or(st_.attrs, "keep_completed", "0"), keep);
   std::vector<long> purge;

@@ -9,6 +9,27 @@ static std::string first_node_of(const Job& job) {
   return split(split(job.attr("exec_host"), '+')[0], '/')[0];
 }
 
+// A report about this run of the job, not about an earlier run on the same node (a stale
+// copy left by a node failure): the mom echoes the start_count it was given.
+static bool same_run(const Job& job, const wire::JobReport& rep) {
+  auto it = rep.attrs().find("_start_count");
+  return it == rep.attrs().end() || it->second == job.attr("start_count");
+}
+
+// Is `rep` about the run of its job that the server has on `node`?
+static bool ours(const Job* job, const std::string& node, const wire::JobReport& rep) {
+  return job && job->state() == 'R' && first_node_of(*job) == node && same_run(*job, rep);
+}
+
+// Checkpoints the mom took while the server could not hear about them.
+static bool take_checkpoint_report(Job& job, const wire::JobReport& rep) {
+  auto name = rep.attrs().find("checkpoint_name");
+  if (name == rep.attrs().end() || name->second.empty() || name->second == job.attr("checkpoint_name")) return false;
+  job.attrs["checkpoint_name"] = name->second;
+  if (auto t = rep.attrs().find("checkpoint_time"); t != rep.attrs().end()) job.attrs["checkpoint_time"] = t->second;
+  return true;
+}
+
 wire::Response Server::mom_register(Conn& c, const wire::Request& req) {
   if (c.uid != 0) return error_response(kErrPermission, "Unauthorized Request (a mom must run as root)");
   auto it = st_.nodes.find(req.node());
@@ -22,6 +43,8 @@ wire::Response Server::mom_register(Conn& c, const wire::Request& req) {
   c.is_mom = true;
   c.node = node.name;
   node.mom_fd = c.fd;
+  node.last_heard = now_seconds();
+  node.stale_jobs.clear();  // the report below says which are still there
   node.mom_status.clear();
   for (const auto& [k, v] : req.status()) node.mom_status[k] = v;
   log_line("node " + node.name + " is up (mom registered, " + std::to_string(req.jobs_size()) + " jobs reported)");
@@ -32,24 +55,29 @@ wire::Response Server::mom_register(Conn& c, const wire::Request& req) {
   for (auto& [seq, job] : st_.jobs) {
     if (job.state() != 'R' || first_node_of(job) != node.name) continue;
     auto r = reported.find(job.id);
+    if (r != reported.end() && !same_run(job, *r->second)) r = reported.end();
     if (r == reported.end()) {
       if (!job.attr("_deleting").empty()) complete(job, 271, "Job deleted");
-      else requeue(job, "Job requeued: its mom restarted without it");
+      else job_lost(job, "its mom on " + node.name + " restarted without it");
       continue;
     }
     if (r->second->finished()) {
       job_finished(job, *r->second);
-    } else if (r->second->session_id() && job.attr("session_id") != std::to_string(r->second->session_id())) {
-      job.attrs["session_id"] = std::to_string(r->second->session_id());
-      save(job);
+      continue;
     }
+    bool changed = take_checkpoint_report(job, *r->second);
+    if (r->second->session_id() && job.attr("session_id") != std::to_string(r->second->session_id())) {
+      job.attrs["session_id"] = std::to_string(r->second->session_id());
+      changed = true;
+    }
+    if (changed) save(job);
   }
   // Jobs the mom has that the server does not run there: finished ones are acknowledged
   // below; running ones are stopped.
   for (const auto& rep : req.jobs()) {
-    Job* job = find_job(rep.id());
-    bool ours = job && job->state() == 'R' && first_node_of(*job) == node.name;
-    if (!rep.finished() && !ours) {
+    if (!rep.finished() && !ours(find_job(rep.id()), node.name, rep)) {
+      log_line("node " + node.name + " still runs a stale copy of job " + rep.id() + "; killing it");
+      node.stale_jobs.insert(rep.id());
       wire::MomCommand kill;
       kill.set_op("delete");
       kill.set_id(rep.id());
@@ -86,23 +114,29 @@ void Server::mom_message(Conn& c, const wire::Request& req) {
     c.close_after_flush = true;
     return;
   }
+  auto node = st_.nodes.find(c.node);
+  if (node == st_.nodes.end()) {  // deleted with qmgr while its mom was connected
+    c.close_after_flush = true;
+    return;
+  }
+  node->second.last_heard = now_seconds();
   if (req.op() == "mom_status") {
-    Node& node = st_.nodes[c.node];
-    for (const auto& [k, v] : req.status()) node.mom_status[k] = v;
+    for (const auto& [k, v] : req.status()) node->second.mom_status[k] = v;
     return;
   }
   for (const auto& rep : req.jobs()) {
     Job* job = find_job(rep.id());
-    bool ours = job && job->state() == 'R' && first_node_of(*job) == c.node;
+    bool mine = ours(job, c.node, rep);
     if (req.op() == "mom_started") {
-      if (ours && rep.session_id()) {
+      if (mine && rep.session_id()) {
         job->attrs["session_id"] = std::to_string(rep.session_id());
         save(*job);
       }
     } else if (req.op() == "mom_checkpointed") {
-      if (ours) job_checkpointed(*job, rep);
+      if (mine) job_checkpointed(*job, rep);
     } else if (req.op() == "mom_obit") {
-      if (ours) job_finished(*job, rep);
+      if (mine) job_finished(*job, rep);
+      if (node->second.stale_jobs.erase(rep.id())) sched_wanted_ = true;
       wire::MomCommand ack;
       ack.set_op("ack_obit");
       ack.set_id(rep.id());
@@ -131,7 +165,8 @@ void Server::job_checkpointed(Job& job, const wire::JobReport& rep) {
 }
 
 void Server::job_finished(Job& job, const wire::JobReport& rep) {
-  for (const auto& [k, v] : rep.attrs()) job.attrs[k] = v;
+  for (const auto& [k, v] : rep.attrs())
+    if (!starts_with(k, "_")) job.attrs[k] = v;
   bool held = job.attrs.erase("reprise_held") > 0;
   bool shutdown = job.attrs.erase("reprise_requeue") > 0;
   if (held || shutdown) {

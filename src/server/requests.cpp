@@ -336,10 +336,17 @@ wire::Response Server::job_op(const Who& w, const wire::Request& req) {
     return bad_state("job is not running");
   }
   if (op == "run") {
-    if (st != 'Q') return bad_state("job is not queued");
+    // An operator's qrun also starts a held job (its holds are released once it starts):
+    // `qhold JOB; qrun -H othernode JOB` moves a checkpointed job to another node.
+    bool held = st == 'H' && job->attr("_depend_wait").empty();
+    if (st != 'Q' && !held) return bad_state(st == 'H' ? "job waits for a dependency" : "job is not queued or held");
     std::string why;
     if (!try_start(*job, req.arg(), why))
       return error_response(kErrNoResources, "Resource temporarily unavailable (" + why + ")");
+    if (held) {
+      job->attrs["Hold_Types"] = "n";
+      save(*job);
+    }
     return {};
   }
   if (op == "checkpoint") {  // qchkpt: an image, and the job goes on

@@ -177,7 +177,7 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
   }
   auto usable = [&](const std::string& name, int ppn) {
     const Node& n = st_.nodes.at(name);
-    if (n.mom_fd < 0 || attr_or(n.attrs, "state", "") == "offline") return false;
+    if (n.mom_fd < 0 || attr_or(n.attrs, "state", "") == "offline" || n.stale_jobs.count(job.id)) return false;
     if (free_slots(usage[name]) < ppn) return false;
     if (mem_per_node) {
       uint64_t phys = 0;
@@ -197,10 +197,12 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
       } else if (!p.host.empty()) {
         if (st_.nodes.count(p.host) && !taken.count(p.host) && usable(p.host, p.ppn)) pick = p.host;
       } else {
+        // The usable node with the most free slots: jobs spread over the nodes.
+        int most = 0;
         for (const auto& [name, n] : st_.nodes)
-          if (!taken.count(name) && usable(name, p.ppn)) {
+          if (!taken.count(name) && usable(name, p.ppn) && free_slots(usage[name]) > most) {
+            most = free_slots(usage[name]);
             pick = name;
-            break;
           }
       }
       if (pick.empty()) {

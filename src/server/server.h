@@ -91,6 +91,13 @@ class Server {
   void send_checkpoint(Job& job, const std::string& reason);
   void job_checkpointed(Job& job, const wire::JobReport& rep);
 
+  // Node health (node_health.cpp): a node whose mom is silent for node_check_rate seconds
+  // is down; its jobs are requeued or failed once it has been down node_fail_requeue seconds.
+  void check_nodes();
+  // A running job whose processes are gone (`why`: "node n1 failed"): it restarts from its
+  // latest image, reruns, or fails.
+  void job_lost(Job& job, const std::string& why);
+
   // Jobs and scheduling.
   Job* find_job(const std::string& id);
   void set_state(Job& job, char state);

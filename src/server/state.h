@@ -34,6 +34,11 @@ struct Node {
   Attrs attrs;        // np, properties, state ("offline" when marked so), note
   int mom_fd = -1;    // connection of its mom, -1 when down (not stored)
   Attrs mom_status;   // last status the mom reported (not stored)
+  long last_heard = 0;   // when its mom last sent anything (not stored)
+  long down_since = 0;   // when it went down, or when the server started (not stored)
+  // Jobs whose stale copy (left by a failure) the mom was told to kill and has not yet
+  // reported dead; they are not started here again until it has (not stored).
+  std::set<std::string> stale_jobs;
 };
 
 struct ServerState {
