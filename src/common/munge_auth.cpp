@@ -36,18 +36,64 @@ bool munge_make_credential(const std::string& payload, std::string& cred, std::s
 
 bool munge_check_credential(const std::string& cred, uid_t& uid, gid_t& gid,
                             std::string& payload, std::string& error) {
+  MungeCheck r = munge_check(cred);
+  if (!r.ok) {
+    error = "invalid MUNGE credential: " + r.munge_error;
+    return false;
+  }
+  uid = r.uid;
+  gid = r.gid;
+  payload = r.payload;
+  return true;
+}
+
+MungeCheck munge_check(const std::string& cred) {
+  MungeCheck r;
+  if (cred.empty()) {
+    r.reason = "no credential";
+    r.munge_error = "a MUNGE credential is required on TCP connections";
+    return r;
+  }
   Context c;
   void* data = nullptr;
   int len = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
   munge_err_t rc = munge_decode(cred.c_str(), c.ctx, &data, &len, &uid, &gid);
-  if (rc != EMUNGE_SUCCESS) {
-    error = std::string("invalid MUNGE credential: ") + munge_ctx_strerror(c.ctx);
-    if (data) std::free(data);
-    return false;
+  // libmunge still returns the payload and identity of an expired, rewound or replayed
+  // credential (it decrypted with our key); for other errors they are not set.
+  if (rc == EMUNGE_SUCCESS || rc == EMUNGE_CRED_EXPIRED || rc == EMUNGE_CRED_REWOUND ||
+      rc == EMUNGE_CRED_REPLAYED) {
+    r.claims = true;
+    r.uid = uid;
+    r.gid = gid;
+    if (data) r.payload.assign(static_cast<const char*>(data), size_t(len));
   }
-  payload.assign(static_cast<const char*>(data), size_t(len));
-  std::free(data);
-  return true;
+  if (data) std::free(data);
+  r.ok = rc == EMUNGE_SUCCESS;
+  if (r.ok) return r;
+  const char* msg = munge_ctx_strerror(c.ctx);
+  r.munge_error = msg ? msg : munge_strerror(rc);
+  switch (rc) {
+    case EMUNGE_CRED_REPLAYED: r.reason = "replayed credential"; break;
+    case EMUNGE_CRED_EXPIRED: r.reason = "expired credential"; break;
+    case EMUNGE_CRED_REWOUND: r.reason = "rewound credential (clock skew)"; break;
+    // MUNGE cannot tell a credential from a host with another key from a tampered one: the
+    // MAC (or decryption) fails either way.
+    case EMUNGE_CRED_INVALID: r.reason = "invalid credential (wrong MUNGE key or altered)"; break;
+    case EMUNGE_BAD_CRED:
+    case EMUNGE_BAD_VERSION:
+    case EMUNGE_BAD_CIPHER:
+    case EMUNGE_BAD_MAC:
+    case EMUNGE_BAD_ZIP:
+    case EMUNGE_BAD_REALM:
+    case EMUNGE_BAD_LENGTH: r.reason = "malformed credential"; break;
+    case EMUNGE_CRED_UNAUTHORIZED: r.reason = "unauthorized credential"; break;
+    case EMUNGE_SOCKET:
+    case EMUNGE_TIMEOUT: r.reason = "munged unavailable on the server"; break;
+    default: r.reason = "credential not accepted"; break;
+  }
+  return r;
 }
 
 }  // namespace reprise

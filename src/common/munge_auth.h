@@ -11,4 +11,20 @@ bool munge_make_credential(const std::string& payload, std::string& cred, std::s
 bool munge_check_credential(const std::string& cred, uid_t& uid, gid_t& gid,
                             std::string& payload, std::string& error);
 
+// The outcome of decoding a credential, for refusing and logging a connection.
+struct MungeCheck {
+  bool ok = false;
+  // When the credential decrypted (ok, or expired/rewound/replayed), the identity it claims.
+  bool claims = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string payload;
+  // On failure: a short reason ("no credential", "replayed credential", "expired credential",
+  // "invalid credential (wrong MUNGE key or altered)", "malformed credential",
+  // "munged unavailable", ...) and libmunge's own message.
+  std::string reason;
+  std::string munge_error;
+};
+MungeCheck munge_check(const std::string& cred);
+
 }  // namespace reprise

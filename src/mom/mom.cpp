@@ -245,7 +245,15 @@ void Mom::read_server() {
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-    disconnect(n == 0 ? "server closed the connection" : std::strerror(errno));
+    int saved = errno;
+    // A refusal (a Response) arrives together with the close: log it before disconnecting.
+    std::string frame, error;
+    while (reader_.next(frame, error) == FrameReader::kFrame) {
+      wire::Response resp;
+      if (resp.ParseFromString(frame) && resp.code() != 0 && !resp.error().empty())
+        log_line("server refused us: " + resp.error());
+    }
+    disconnect(n == 0 ? "server closed the connection" : std::strerror(saved));
     return;
   }
   std::string frame, error;

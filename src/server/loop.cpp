@@ -1,4 +1,6 @@
 // Event loop, connections and group commit.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -18,6 +20,28 @@
 #include "server/server.h"
 
 namespace reprise::server {
+
+// "ip:port" of a TCP peer, for refusals in the log.
+static std::string peer_address(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  char host[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "unknown peer";
+  if (ss.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    port = ntohs(a->sin_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  if (ss.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    port = ntohs(a->sin6_port);
+    return "[" + std::string(host) + "]:" + std::to_string(port);
+  }
+  return "unknown peer";
+}
 
 static std::string user_name(uid_t uid) {
   passwd pw{}, *res = nullptr;
@@ -93,6 +117,9 @@ bool Server::setup(std::string& error) {
 
 int Server::run() {
   std::string error;
+  // With -t create the home may not exist yet; make it now so the log opens (create_home
+  // completes the layout).
+  if (opts_.create) ::mkdir(opts_.home.c_str(), 0755);
   ::mkdir((opts_.home + "/server_logs").c_str(), 0750);
   if (!opts_.foreground) {
     log_open(opts_.home + "/server_logs/server.log");
@@ -149,6 +176,8 @@ void Server::accept_on(int listen_fd, bool local) {
       c.authed = true;
       c.user = user_name(c.uid);
       c.host = st_.name;
+    } else {
+      c.peer = peer_address(fd);
     }
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -189,6 +218,7 @@ void Server::read_from(Conn& c) {
 }
 
 void Server::handle_frame(Conn& c, const std::string& frame) {
+  if (c.close_after_flush) return;  // refused: frames the peer pipelined behind are ignored
   wire::Request req;
   if (!req.ParseFromString(frame)) {
     replies_.push_back({c.fd, encode_frame(error_response(kErrProtocol, "Protocol error: malformed message")), false, "protocol"});
@@ -201,21 +231,24 @@ void Server::handle_frame(Conn& c, const std::string& frame) {
     return;
   }
   if (!c.authed) {
-    // TCP: the first request must carry a MUNGE credential.
-    uid_t uid;
-    gid_t gid;
-    std::string payload, error;
-    if (req.credential().empty() || !munge_check_credential(req.credential(), uid, gid, payload, error)) {
-      if (error.empty()) error = "a MUNGE credential is required on TCP connections";
-      log_line("authentication failed: " + error);
-      replies_.push_back({c.fd, encode_frame(error_response(kErrPermission, "Unauthorized Request (" + error + ")")), false, "auth"});
+    // TCP: the first request must carry a valid MUNGE credential; otherwise one log line says
+    // who (peer address, claimed node/user) and why, the peer gets one error, and we close.
+    MungeCheck m = munge_check(req.credential());
+    if (!m.ok) {
+      std::string claimed;
+      if (!req.node().empty()) claimed += ", node " + req.node();
+      if (m.claims) claimed += ", user " + user_name(m.uid) + "@" + (m.payload.empty() ? "?" : m.payload);
+      log_line("refused connection from " + c.peer + " (op " + (req.op().empty() ? "?" : req.op()) +
+               claimed + "): " + m.reason + " [munge: " + m.munge_error + "]");
+      replies_.push_back({c.fd, encode_frame(error_response(kErrPermission, "Unauthorized Request (" + m.reason + ": " + m.munge_error + ")")), false, "auth"});
       c.close_after_flush = true;
+      epoll_ctl(epfd_, EPOLL_CTL_DEL, c.fd, nullptr);  // read nothing more from it
       return;
     }
     c.authed = true;
-    c.uid = uid;
-    c.user = user_name(uid);
-    c.host = payload.empty() ? "*" : payload;
+    c.uid = m.uid;
+    c.user = user_name(m.uid);
+    c.host = m.payload.empty() ? "*" : m.payload;
   }
   if (c.is_mom || starts_with(req.op(), "mom_")) {
     mom_message(c, req);

@@ -31,7 +31,12 @@ static bool take_checkpoint_report(Job& job, const wire::JobReport& rep) {
 }
 
 wire::Response Server::mom_register(Conn& c, const wire::Request& req) {
-  if (c.uid != 0) return error_response(kErrPermission, "Unauthorized Request (a mom must run as root)");
+  if (c.uid != 0)
+    return error_response(kErrPermission, "Unauthorized Request (a mom must run as root; the credential is of uid " + std::to_string(c.uid) + ")");
+  // Over TCP the credential's payload is the node name the mom put in it (c.host): a mom may
+  // only register as the node its credential names.
+  if (!c.local && c.host != req.node())
+    return error_response(kErrPermission, "Unauthorized Request (the credential names node '" + c.host + "', not " + req.node() + ")");
   auto it = st_.nodes.find(req.node());
   if (it == st_.nodes.end())
     return error_response(kErrUnknownNode, "Unknown node " + req.node() + " (add it with qmgr -c 'create node " + req.node() + "')");
@@ -103,7 +108,8 @@ void Server::mom_message(Conn& c, const wire::Request& req) {
   if (req.op() == "mom_register") {
     wire::Response resp = mom_register(c, req);
     if (resp.code() != 0) {
-      log_line("mom registration refused: " + resp.error());
+      log_line("mom registration refused: peer " + (c.local ? std::string("unix socket") : c.peer) +
+               ", node " + req.node() + ", user " + c.user + ": " + resp.error());
       replies_.push_back({c.fd, encode_frame(resp), false, "mom_register"});
       c.close_after_flush = true;
     }

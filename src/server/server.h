@@ -27,6 +27,7 @@ struct Conn {
   std::string user;      // name of uid
   std::string host;      // client host for managers/operators matching
   std::string node;      // for moms
+  std::string peer;      // TCP: the peer's ip:port (getpeername at accept), for the log
   FrameReader reader;
   std::string out;       // bytes ready to send (committed replies only)
   bool close_after_flush = false;

@@ -1,0 +1,272 @@
+// MUNGE on TCP (issue 6, point 2): moms and remote clients must present a valid credential in
+// their first request. A missing, replayed, expired, garbage credential or one from a host with
+// another key is refused, the peer gets one error, and the server logs one line saying who
+// (peer ip:port, claimed node/user) and why.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "common/net.h"
+#include "common/wire.h"
+#include "harness.h"
+#include "reprise.pb.h"
+
+using namespace reprise::test;
+using namespace std::chrono_literals;
+namespace wire = reprise::wire;
+
+namespace {
+
+const char* kUser = "reprise_u1";
+constexpr int kErrPermission = 15007;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string chomp(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// A second munged with a key of its own: "a host with another key".
+struct OtherMunge {
+  std::string dir, sock;
+  pid_t pid = 0;
+  bool ok = false;
+  explicit OtherMunge(const std::string& parent) : dir(parent + "/other-munge"), sock(dir + "/munge.sock") {
+    ::mkdir(dir.c_str(), 0755);
+    if (run({"mungekey", "-c", "-k", dir + "/munge.key", "-b", "1024"}).code != 0) return;
+    ::chmod((dir + "/munge.key").c_str(), 0600);
+    Result m = run({"sh", "-c", "exec munged -f --socket=" + sock + " --key-file=" + dir + "/munge.key --pid-file=" +
+                                    dir + "/munged.pid --log-file=" + dir + "/munged.log --seed-file=" + dir +
+                                    "/munged.seed </dev/null >/dev/null 2>&1"});
+    std::ifstream in(dir + "/munged.pid");
+    in >> pid;
+    ok = m.code == 0 && pid > 0;
+  }
+  ~OtherMunge() {
+    if (pid > 0) ::kill(pid, SIGTERM);
+  }
+};
+
+class Munge : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ensure_user(kUser);
+    ASSERT_TRUE(c.ok()) << c.why();
+  }
+
+  std::string log() { return slurp(c.home() + "/server_logs/server.log"); }
+  // The server log line containing `what`, waiting a little for it to be written.
+  std::string log_line_with(const std::string& what) {
+    std::string line;
+    wait_for([&] {
+      std::istringstream in(log());
+      while (std::getline(in, line))
+        if (line.find(what) != std::string::npos) return true;
+      line.clear();
+      return false;
+    }, 5s);
+    return line;
+  }
+
+  // A credential from the munge CLI (as `user`, "" = root) with `payload`, from munged `sock`.
+  std::string credential(const std::string& payload, const std::string& sock, const std::string& user = "",
+                         const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv{"munge", "-S", sock, "-s", payload};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    Result r = run(argv, user);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return chomp(r.out);
+  }
+  std::string our_sock() { return c.tmp() + "/munge.sock"; }
+
+  // One framed Request on a new TCP connection; returns the Response. `peer` is the local
+  // "127.0.0.1:port" of that connection: the address the server's log must name.
+  wire::Response raw(wire::Request req, std::string& peer) {
+    wire::Response resp;
+    std::string error;
+    int fd = reprise::connect_tcp("127.0.0.1", c.port(), error);
+    EXPECT_GE(fd, 0) << error;
+    if (fd < 0) return resp;
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    peer = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    req.set_version(reprise::kProtocolVersion);
+    EXPECT_TRUE(reprise::send_message(fd, req, error)) << error;
+    EXPECT_TRUE(reprise::recv_message(fd, resp, error, 10000)) << error;
+    // The server closes a refused connection after its one reply.
+    if (resp.code() != 0) {
+      char b;
+      EXPECT_EQ(::read(fd, &b, 1), 0) << "a refused connection is closed";
+    }
+    ::close(fd);
+    return resp;
+  }
+  wire::Response raw_status(const std::string& cred, std::string& peer) {
+    wire::Request req;
+    req.set_op("status_server");
+    req.set_credential(cred);
+    return raw(req, peer);
+  }
+
+  // Environment of a remote client: no Unix socket reachable (empty PBS_HOME), server by address.
+  std::map<std::string, std::string> remote_env(const std::string& munge_sock) {
+    std::string empty = c.tmp() + "/empty-home";
+    ::mkdir(empty.c_str(), 0755);
+    return {{"PBS_HOME", empty}, {"PBS_SERVER", "127.0.0.1:" + std::to_string(c.port())}, {"MUNGE_SOCKET", munge_sock}};
+  }
+
+  Cluster c;
+};
+
+TEST_F(Munge, RequestWithoutCredentialIsRefusedAndLogged) {
+  std::string peer;
+  wire::Response r = raw_status("", peer);
+  EXPECT_EQ(r.code(), kErrPermission);
+  EXPECT_NE(r.error().find("no credential"), std::string::npos) << r.error();
+  std::string line = log_line_with("refused connection from " + peer + " ");
+  EXPECT_NE(line.find("(op status_server): no credential"), std::string::npos) << log();
+}
+
+TEST_F(Munge, ReplayedCredentialIsRefusedAndLogged) {
+  std::string cred = credential("replayhost", our_sock());
+  std::string first, second;
+  wire::Response ok = raw_status(cred, first);
+  EXPECT_EQ(ok.code(), 0) << ok.error();
+  EXPECT_EQ(log().find("refused connection from " + first), std::string::npos) << log();
+  wire::Response again = raw_status(cred, second);
+  EXPECT_EQ(again.code(), kErrPermission);
+  EXPECT_NE(again.error().find("replayed credential"), std::string::npos) << again.error();
+  std::string line = log_line_with("refused connection from " + second + " ");
+  EXPECT_NE(line.find("user root@replayhost): replayed credential [munge: "), std::string::npos) << log();
+}
+
+TEST_F(Munge, ExpiredCredentialIsRefusedAndLogged) {
+  std::string cred = credential("oldhost", our_sock(), "", {"-t", "1"});
+  std::this_thread::sleep_for(2500ms);
+  std::string peer;
+  wire::Response r = raw_status(cred, peer);
+  EXPECT_EQ(r.code(), kErrPermission);
+  EXPECT_NE(r.error().find("expired credential"), std::string::npos) << r.error();
+  std::string line = log_line_with("refused connection from " + peer + " ");
+  EXPECT_NE(line.find("user root@oldhost): expired credential"), std::string::npos) << log();
+}
+
+TEST_F(Munge, GarbageCredentialIsRefusedAndLogged) {
+  for (std::string garbage : {"not a credential", "MUNGE:AwQFAAB0aGlzIGlzIG5vdCBhIGNyZWRlbnRpYWw=:"}) {
+    std::string peer;
+    wire::Response r = raw_status(garbage, peer);
+    EXPECT_EQ(r.code(), kErrPermission) << garbage;
+    EXPECT_NE(r.error().find("Unauthorized Request"), std::string::npos) << r.error();
+    std::string line = log_line_with("refused connection from " + peer + " ");
+    EXPECT_NE(line.find("(op status_server): malformed credential [munge: "), std::string::npos) << log();
+    EXPECT_NE(r.error().find("malformed credential"), std::string::npos) << r.error();
+    EXPECT_NE(line.find("[munge: "), std::string::npos) << line;
+    EXPECT_EQ(line.find("user "), std::string::npos) << "garbage claims nobody: " << line;
+  }
+}
+
+TEST_F(Munge, RemoteClientWithAnotherKeyIsRefusedAndLogged) {
+  OtherMunge other(c.tmp());
+  ASSERT_TRUE(other.ok) << "second munged did not start";
+  // The credential itself is fine for the other munged; the server's munged cannot decode it.
+  Result r = run({bin("qstat")}, kUser, remote_env(other.sock));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("qstat: Unauthorized Request (invalid credential (wrong MUNGE key or altered)"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+  std::string line = log_line_with("(op status_job): invalid credential (wrong MUNGE key or altered)");
+  EXPECT_NE(line.find("refused connection from 127.0.0.1:"), std::string::npos) << log();
+  // The same client with the server's key works.
+  EXPECT_EQ(run({bin("qstat")}, kUser, remote_env(our_sock())).code, 0);
+}
+
+TEST_F(Munge, MomWithAnotherKeyIsRefusedAndItsNodeStaysDown) {
+  OtherMunge other(c.tmp());
+  ASSERT_TRUE(other.ok) << "second munged did not start";
+  std::string home2 = c.tmp() + "/home2";
+  ASSERT_EQ(run({"mkdir", "-p", home2 + "/mom_priv"}).code, 0);
+  {
+    std::ofstream cfg(home2 + "/mom_priv/config");
+    cfg << "$pbsserver 127.0.0.1:" << c.port() << "\n$mom_host node2\n";
+  }
+  ASSERT_EQ(c.cmd("", {"qmgr", "-c", "create node node2 np=1"}).code, 0);
+  auto env = c.env();
+  env["MUNGE_SOCKET"] = other.sock;
+  ASSERT_EQ(run({bin("pbs_mom"), "-d", home2}, "", env).code, 0);
+  struct StopMom {
+    std::string home;
+    ~StopMom() { run({"sh", "-c", "kill -9 $(cat " + home + "/mom_priv/mom.lock)"}); }
+  } stop{home2};
+  std::string line = log_line_with("(op mom_register, node node2): invalid credential (wrong MUNGE key or altered)");
+  EXPECT_NE(line.find("refused connection from 127.0.0.1:"), std::string::npos) << log();
+  // The mom is told, in one line in its log.
+  EXPECT_TRUE(wait_for([&] { return slurp(home2 + "/mom_logs/mom.log").find("server refused us: Unauthorized Request (invalid credential") != std::string::npos; }, 5s))
+      << slurp(home2 + "/mom_logs/mom.log");
+  // It keeps retrying and keeps being refused: node2 stays down, node1 (the good mom) is free.
+  std::this_thread::sleep_for(1500ms);
+  Result nodes = c.cmd("", {"pbsnodes", "node2"});
+  EXPECT_NE(nodes.out.find("state = down"), std::string::npos) << nodes.out;
+  EXPECT_EQ(log().find("node node2 is up"), std::string::npos) << log();
+  EXPECT_NE(c.cmd("", {"pbsnodes", "-a"}).out.find("state = free"), std::string::npos);
+}
+
+TEST_F(Munge, MomRegistrationMustMatchItsCredential) {
+  ASSERT_EQ(c.cmd("", {"qmgr", "-c", "create node node2 np=1"}).code, 0);
+  wire::Request reg;
+  reg.set_op("mom_register");
+  reg.set_node("node2");
+  // A root credential naming another node.
+  std::string peer;
+  reg.set_credential(credential("elsewhere", our_sock()));
+  wire::Response r = raw(reg, peer);
+  EXPECT_EQ(r.code(), kErrPermission);
+  EXPECT_NE(r.error().find("the credential names node 'elsewhere', not node2"), std::string::npos) << r.error();
+  std::string line = log_line_with("mom registration refused: peer " + peer + ", node node2, user root: ");
+  EXPECT_NE(line.find("names node 'elsewhere'"), std::string::npos) << log();
+  // A credential naming node2, but of an ordinary user.
+  reg.set_credential(credential("node2", our_sock(), kUser));
+  r = raw(reg, peer);
+  EXPECT_EQ(r.code(), kErrPermission);
+  EXPECT_NE(r.error().find("a mom must run as root"), std::string::npos) << r.error();
+  line = log_line_with("mom registration refused: peer " + peer + ", node node2, user " + kUser + ": ");
+  EXPECT_NE(line.find("a mom must run as root"), std::string::npos) << log();
+  EXPECT_NE(c.cmd("", {"pbsnodes", "node2"}).out.find("state = down"), std::string::npos);
+  EXPECT_EQ(log().find("node node2 is up"), std::string::npos) << log();
+}
+
+TEST_F(Munge, RemoteClientIsIdentifiedAsItsUser) {
+  auto env = remote_env(our_sock());
+  // No Unix socket in reach: these go over TCP with the user's credential.
+  Result sub = run({bin("qsub"), "-N", "remote"}, kUser, env, c.workdir(kUser), "id -un\n");
+  ASSERT_EQ(sub.code, 0) << sub.err;
+  std::string id = chomp(sub.out);
+  EXPECT_EQ(c.attr(id, "euser"), kUser);
+  EXPECT_EQ(c.attr(id, "Job_Owner").rfind(std::string(kUser) + "@", 0), 0u) << c.attr(id, "Job_Owner");
+  Result st = run({bin("qstat"), "-f", id}, kUser, env);
+  EXPECT_EQ(st.code, 0) << st.err;
+  EXPECT_NE(st.out.find("euser = " + std::string(kUser)), std::string::npos) << st.out;
+  ASSERT_TRUE(c.wait_state(id, "C"));
+  EXPECT_EQ(c.attr(id, "exit_status"), "0");
+  EXPECT_EQ(chomp(slurp(c.workdir(kUser) + "/remote.o" + id.substr(0, id.find('.')))), kUser);
+  // A manager-only request from that user over TCP is refused as that user.
+  Result mgr = run({bin("qmgr"), "-c", "set server scheduling = false"}, kUser, env);
+  EXPECT_NE(mgr.code, 0);
+  EXPECT_NE(mgr.err.find("Unauthorized Request"), std::string::npos) << mgr.err;
+  EXPECT_EQ(log().find("refused connection"), std::string::npos) << log();
+}
+
+}  // namespace
