@@ -13,6 +13,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -193,6 +194,10 @@ TEST_F(MultiNode, FailedNodesCheckpointedJobResumesFromItsLatestImageElsewhere) 
               },
               30s))
       << why(id);
+  double moved_after = std::chrono::duration<double>(std::chrono::steady_clock::now() - cut_at).count();
+  // Reported for docs/benchmarks.md (node_check_rate 3, node_fail_requeue 2, status every 1 s).
+  std::cout << "[ timing ] node down " << down_after << " s after the failure; job running on " << healthy
+            << " " << moved_after << " s after it\n";
   EXPECT_NE(c_->attr(id, "start_count"), "1");
   EXPECT_NE(c_->server_log().find("node " + dead + " failed; it restarts from its checkpoint"), std::string::npos)
       << tail(c_->server_log());
