@@ -1,6 +1,7 @@
 // qstat [-f [-F json]] [-a] [-n [-1]] [-u USER] [-r|-i] [JOB_ID...]  |  -Q [-f] [QUEUE...]  |  -B [-f]
 #include <getopt.h>
 
+#include <cstdio>
 #include <iostream>
 
 #include "client/client.h"
@@ -57,19 +58,54 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  Objects jobs;
-  auto keep = [&](const wire::Object& o) {
-    auto st = o.attrs().count("job_state") ? o.attrs().at("job_state") : "";
-    std::string owner = o.attrs().count("euser") ? o.attrs().at("euser") : "";
-    if (!user.empty() && owner != user) return;
-    if (running_only && st != "R" && st != "E") return;
-    if (idle_only && st != "Q" && st != "H" && st != "W") return;
-    jobs.push_back(o);
+  // The default table (also with -u) asks for its six columns by position: the reply is plain
+  // strings, not maps, and rows are formatted straight from it. 10,000 jobs take a few ms.
+  const bool table = !full && !alt && format.empty();
+  enum { kName, kOwner, kCput, kState, kQueue, kEuser, kColumns };
+  static const char* const kTableColumns[kColumns] = {"Job_Name", "Job_Owner", "resources_used.cput",
+                                                      "job_state", "queue", "euser"};
+  std::vector<wire::Response> replies;  // the table's rows point into these
+  std::vector<JobRow> rows;
+  auto keep_rows = [&](const wire::Response& resp) {
+    for (const auto& o : resp.objects()) {
+      std::string_view v[kColumns];
+      if (o.values_size() == kColumns) {
+        for (int i = 0; i < kColumns; ++i) v[i] = o.values(i);
+      } else {  // a server that does not know `positional` answers with attrs
+        for (int i = 0; i < kColumns; ++i)
+          if (auto it = o.attrs().find(kTableColumns[i]); it != o.attrs().end()) v[i] = it->second;
+      }
+      if (!user.empty() && v[kEuser] != user) continue;
+      rows.push_back({o.name(), v[kName], v[kOwner], v[kCput], v[kState], v[kQueue]});
+    }
   };
-  std::string server_name = this_host();
+
+  Objects jobs;
+  auto keep = [&](wire::Response& resp) {
+    if (table) {
+      replies.push_back(std::move(resp));
+      return;
+    }
+    for (auto& o : *resp.mutable_objects()) {
+      auto get = [&](const char* name) {
+        auto it = o.attrs().find(name);
+        return it == o.attrs().end() ? std::string() : it->second;
+      };
+      std::string st = get("job_state");
+      if (!user.empty() && get("euser") != user) continue;
+      if (running_only && st != "R" && st != "E") continue;
+      if (idle_only && st != "Q" && st != "H" && st != "W") continue;
+      jobs.push_back(std::move(o));
+    }
+  };
   // The tables need a few attributes; asking only for those keeps big listings fast.
   auto select = [&](wire::Request& req) {
     if (full) return;
+    if (table) {
+      for (const char* a : kTableColumns) req.add_select(a);
+      req.set_positional(true);
+      return;
+    }
     for (const char* a : {"Job_Name", "Job_Owner", "euser", "job_state", "queue", "server", "resources_used.cput",
                           "resources_used.walltime", "Resource_List.nodes", "Resource_List.nodect",
                           "Resource_List.mem", "Resource_List.walltime", "session_id", "start_time", "exec_host"})
@@ -81,7 +117,7 @@ int main(int argc, char** argv) {
     select(req);
     wire::Response resp;
     if (!request(conn, req, resp, exit_code)) return exit_code;
-    for (const auto& o : resp.objects()) keep(o);
+    keep(resp);
   } else {
     for (int i = optind; i < argc; ++i) {
       wire::Request req;
@@ -100,9 +136,16 @@ int main(int argc, char** argv) {
         exit_code = code;
         continue;
       }
-      for (const auto& o : resp.objects()) keep(o);
+      keep(resp);
     }
   }
+  if (table) {
+    for (const auto& resp : replies) keep_rows(resp);
+    std::string out = format_job_rows(rows);
+    std::fwrite(out.data(), 1, out.size(), stdout);  // one write for the whole table
+    return exit_code;
+  }
+  std::string server_name = this_host();
   if (!jobs.empty() && jobs[0].attrs().count("server")) server_name = jobs[0].attrs().at("server");
   if (!format.empty()) std::cout << format_json(jobs, "Jobs", server_name);
   else if (full) std::cout << format_full(jobs, "Job Id");

@@ -291,7 +291,8 @@ void Server::end_of_pass() {
   for (auto& r : replies_) {
     auto it = conns_.find(r.fd);
     if (it == conns_.end()) continue;
-    it->second.out += r.frame;
+    if (it->second.out.empty()) it->second.out = std::move(r.frame);  // a big reply is not copied
+    else it->second.out += r.frame;
   }
   for (auto& m : mom_cmds_) {
     auto n = st_.nodes.find(m.node);

@@ -217,6 +217,16 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
 static void add_job_object(wire::Response& r, const Job& job, const wire::Request& req) {
   wire::Object* o = r.add_objects();
   o->set_name(job.id);
+  if (req.positional() && req.select_size() > 0) {
+    auto* values = o->mutable_values();
+    values->Reserve(req.select_size());
+    for (const std::string& name : req.select()) {
+      auto it = job.attrs.find(name);
+      if (it == job.attrs.end()) values->Add();
+      else values->Add()->assign(it->second);
+    }
+    return;
+  }
   if (req.select_size() > 0) {
     for (const std::string& name : req.select())
       if (auto it = job.attrs.find(name); it != job.attrs.end()) (*o->mutable_attrs())[name] = it->second;
@@ -229,10 +239,16 @@ static void add_job_object(wire::Response& r, const Job& job, const wire::Reques
 wire::Response Server::status_jobs(const Who& w, const wire::Request& req) {
   wire::Response r;
   bool see_all = w.operator_ || is_true(attr_or(st_.attrs, "query_other_jobs", "False"));
+  // Compares without copying the attribute: a listing looks at every job.
+  auto attr_is = [](const Job& job, const char* name, const std::string& value) {
+    auto it = job.attrs.find(name);
+    return it == job.attrs.end() ? value.empty() : it->second == value;
+  };
   if (req.ids_size() == 0) {
+    r.mutable_objects()->Reserve(int(st_.jobs.size()));
     for (const auto& [seq, job] : st_.jobs) {
-      if (!req.arg().empty() && job.attr("queue") != req.arg()) continue;  // qstat QUEUE
-      if (see_all || job.attr("euser") == w.user) add_job_object(r, job, req);
+      if (!req.arg().empty() && !attr_is(job, "queue", req.arg())) continue;  // qstat QUEUE
+      if (see_all || attr_is(job, "euser", w.user)) add_job_object(r, job, req);
     }
     return r;
   }
