@@ -1,8 +1,13 @@
 // qstat [-f [-F json]] [-a] [-n [-1]] [-u USER] [-r|-i] [JOB_ID...]  |  -Q [-f] [QUEUE...]  |  -B [-f]
 #include <getopt.h>
+#include <google/protobuf/arena.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <memory>
 
 #include "client/client.h"
 #include "client/qstat_format.h"
@@ -64,13 +69,15 @@ int main(int argc, char** argv) {
   enum { kName, kOwner, kCput, kState, kQueue, kEuser, kColumns };
   static const char* const kTableColumns[kColumns] = {"Job_Name", "Job_Owner", "resources_used.cput",
                                                       "job_state", "queue", "euser"};
-  std::vector<wire::Response> replies;  // the table's rows point into these
+  const int columns = user.empty() ? kEuser : kColumns;  // euser only to filter -u
+  google::protobuf::Arena arena;                           // the replies' many small strings
+  std::vector<wire::Response*> replies;                    // the table's rows point into these
   std::vector<JobRow> rows;
   auto keep_rows = [&](const wire::Response& resp) {
     for (const auto& o : resp.objects()) {
       std::string_view v[kColumns];
-      if (o.values_size() == kColumns) {
-        for (int i = 0; i < kColumns; ++i) v[i] = o.values(i);
+      if (o.values_size() == columns) {
+        for (int i = 0; i < columns; ++i) v[i] = o.values(i);
       } else {  // a server that does not know `positional` answers with attrs
         for (int i = 0; i < kColumns; ++i)
           if (auto it = o.attrs().find(kTableColumns[i]); it != o.attrs().end()) v[i] = it->second;
@@ -80,10 +87,17 @@ int main(int argc, char** argv) {
     }
   };
 
+  // The table's replies live on the arena (parsed there, never copied); others on the heap.
+  std::vector<std::unique_ptr<wire::Response>> owned;
+  auto fresh = [&]() -> wire::Response* {
+    if (table) return google::protobuf::Arena::CreateMessage<wire::Response>(&arena);
+    owned.push_back(std::make_unique<wire::Response>());
+    return owned.back().get();
+  };
   Objects jobs;
   auto keep = [&](wire::Response& resp) {
     if (table) {
-      replies.push_back(std::move(resp));
+      replies.push_back(&resp);
       return;
     }
     for (auto& o : *resp.mutable_objects()) {
@@ -102,7 +116,7 @@ int main(int argc, char** argv) {
   auto select = [&](wire::Request& req) {
     if (full) return;
     if (table) {
-      for (const char* a : kTableColumns) req.add_select(a);
+      for (int i = 0; i < columns; ++i) req.add_select(kTableColumns[i]);
       req.set_positional(true);
       return;
     }
@@ -115,9 +129,9 @@ int main(int argc, char** argv) {
     wire::Request req;
     req.set_op("status_job");
     select(req);
-    wire::Response resp;
-    if (!request(conn, req, resp, exit_code)) return exit_code;
-    keep(resp);
+    wire::Response* resp = fresh();
+    if (!request(conn, req, *resp, exit_code)) return exit_code;
+    keep(*resp);
   } else {
     for (int i = optind; i < argc; ++i) {
       wire::Request req;
@@ -130,19 +144,26 @@ int main(int argc, char** argv) {
       } else {
         req.add_ids(id);
       }
-      wire::Response resp;
+      wire::Response* resp = fresh();
       int code = 0;
-      if (!request(conn, req, resp, code)) {
+      if (!request(conn, req, *resp, code)) {
         exit_code = code;
         continue;
       }
-      keep(resp);
+      keep(*resp);
     }
   }
   if (table) {
-    for (const auto& resp : replies) keep_rows(resp);
+    for (const wire::Response* resp : replies) keep_rows(*resp);
     std::string out = format_job_rows(rows);
-    std::fwrite(out.data(), 1, out.size(), stdout);  // one write for the whole table
+    // One write(2) for the whole table (stdio would cut it into buffer-sized pieces).
+    std::fflush(stdout);
+    for (size_t done = 0; done < out.size();) {
+      ssize_t w = ::write(1, out.data() + done, out.size() - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return fail(std::string("write error: ") + std::strerror(errno));
+      done += size_t(w);
+    }
     return exit_code;
   }
   std::string server_name = this_host();

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <google/protobuf/arena.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -216,6 +218,14 @@ void Server::handle_frame(Conn& c, const std::string& frame) {
   }
   if (c.is_mom || starts_with(req.op(), "mom_")) {
     mom_message(c, req);
+    return;
+  }
+  if (req.op() == "status_job") {
+    // Read-only, and possibly big: built on an arena, encoded, and freed in one go.
+    google::protobuf::Arena arena;
+    auto* resp = google::protobuf::Arena::CreateMessage<wire::Response>(&arena);
+    status_jobs(who(c), req, *resp);
+    replies_.push_back({c.fd, encode_frame(*resp), false, req.op()});
     return;
   }
   long before = store_.writes();

@@ -95,7 +95,11 @@ wire::Response Server::dispatch(Conn& c, const wire::Request& req) {
   Who w = who(c);
   const std::string& op = req.op();
   if (op == "submit") return submit(w, req);
-  if (op == "status_job") return status_jobs(w, req);
+  if (op == "status_job") {
+    wire::Response r;
+    status_jobs(w, req, r);
+    return r;
+  }
   if (op == "status_queue") return status_queues(req);
   if (op == "status_server") return status_server();
   if (op == "status_node") return status_nodes(req);
@@ -236,8 +240,7 @@ static void add_job_object(wire::Response& r, const Job& job, const wire::Reques
     if (!starts_with(k, "_")) (*o->mutable_attrs())[k] = v;
 }
 
-wire::Response Server::status_jobs(const Who& w, const wire::Request& req) {
-  wire::Response r;
+void Server::status_jobs(const Who& w, const wire::Request& req, wire::Response& r) {
   bool see_all = w.operator_ || is_true(attr_or(st_.attrs, "query_other_jobs", "False"));
   // Compares without copying the attribute: a listing looks at every job.
   auto attr_is = [](const Job& job, const char* name, const std::string& value) {
@@ -250,16 +253,24 @@ wire::Response Server::status_jobs(const Who& w, const wire::Request& req) {
       if (!req.arg().empty() && !attr_is(job, "queue", req.arg())) continue;  // qstat QUEUE
       if (see_all || attr_is(job, "euser", w.user)) add_job_object(r, job, req);
     }
-    return r;
+    return;
   }
   for (const std::string& id : req.ids()) {
     Job* job = find_job(id);
-    if (!job) return error_response(kErrUnknownJob, "Unknown Job Id " + id);
-    if (!see_all && job->attr("euser") != w.user)
-      return error_response(kErrPermission, "Unauthorized Request  " + job->id);
+    if (!job) {
+      r.Clear();
+      r.set_code(kErrUnknownJob);
+      r.set_error("Unknown Job Id " + id);
+      return;
+    }
+    if (!see_all && job->attr("euser") != w.user) {
+      r.Clear();
+      r.set_code(kErrPermission);
+      r.set_error("Unauthorized Request  " + job->id);
+      return;
+    }
     add_job_object(r, *job, req);
   }
-  return r;
 }
 
 wire::Response Server::job_op(const Who& w, const wire::Request& req) {
