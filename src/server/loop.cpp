@@ -220,8 +220,10 @@ void Server::handle_frame(Conn& c, const std::string& frame) {
     mom_message(c, req);
     return;
   }
-  if (req.op() == "status_job") {
-    // Read-only, and possibly big: built on an arena, encoded, and freed in one go.
+  if (req.op() == "status_job" && req.positional()) {
+    // qstat's table: read-only, 10,000 jobs are 60,000 small strings; built on an arena,
+    // encoded, and freed in one go. (Full listings stay on the heap: an arena's big blocks
+    // for `qstat -f` of every job would stay in the server's RSS after being freed.)
     google::protobuf::Arena arena;
     auto* resp = google::protobuf::Arena::CreateMessage<wire::Response>(&arena);
     status_jobs(who(c), req, *resp);
