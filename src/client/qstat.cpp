@@ -63,8 +63,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // The default table (also with -u) asks for its six columns by position: the reply is plain
-  // strings, not maps, and rows are formatted straight from it. 10,000 jobs take a few ms.
+  // The default table (also with -u) asks for its columns by position: the reply is plain
+  // strings, not maps, and rows are formatted straight from it (docs/benchmarks.md, 10,000 jobs).
   const bool table = !full && !alt && format.empty();
   enum { kName, kOwner, kCput, kState, kQueue, kEuser, kColumns };
   static const char* const kTableColumns[kColumns] = {"Job_Name", "Job_Owner", "resources_used.cput",

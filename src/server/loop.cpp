@@ -221,7 +221,7 @@ void Server::handle_frame(Conn& c, const std::string& frame) {
     return;
   }
   if (req.op() == "status_job" && req.positional()) {
-    // qstat's table: read-only, 10,000 jobs are 60,000 small strings; built on an arena,
+    // qstat's table: read-only, 10,000 jobs are 50,000-60,000 small strings; built on an arena,
     // encoded, and freed in one go. (Full listings stay on the heap: an arena's big blocks
     // for `qstat -f` of every job would stay in the server's RSS after being freed.)
     google::protobuf::Arena arena;
