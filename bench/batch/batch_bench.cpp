@@ -1,7 +1,8 @@
 // Batch-system benchmark: real daemons in a temporary home (tests/batch harness), real jobs.
 // Measures qsub latency, submissions per second, end-to-end completions per second for N
 // trivial jobs, qstat latency with M jobs queued, and the server's RSS.
-// Usage (root): batch_bench [--jobs N] [--queued M] [--np SLOTS]
+// Usage (root): batch_bench [--jobs N] [--queued M] [--np SLOTS] [--qstat-runs R] [--qstat-only]
+// --qstat-only runs only the last part (M queued jobs: qstat timings, server RSS), R runs each.
 #include <grp.h>
 #include <pwd.h>
 #include <sys/wait.h>
@@ -72,7 +73,9 @@ double as_user(Cluster& c, const std::function<double()>& body) {
 }
 
 // Submits `count` jobs over one connection per worker, `workers` in parallel; returns seconds.
-double submit_over_protocol(Cluster& c, int count, int workers, const std::string& script, bool hold) {
+// Jobs go round-robin to `queues` (empty: the default queue).
+double submit_over_protocol(Cluster& c, int count, int workers, const std::string& script, bool hold,
+                            const std::vector<std::string>& queues = {}) {
   return as_user(c, [&] {
     auto start = Clock::now();
     std::vector<pid_t> kids;
@@ -86,6 +89,7 @@ double submit_over_protocol(Cluster& c, int count, int workers, const std::strin
           wire::Request req;
           req.set_op("submit");
           (*req.mutable_attrs())["Job_Name"] = "bench";
+          if (!queues.empty()) (*req.mutable_attrs())["queue"] = queues[size_t(i) % queues.size()];
           (*req.mutable_attrs())["Join_Path"] = "oe";
           (*req.mutable_attrs())["Output_Path"] = "/dev/null";
           if (hold) (*req.mutable_attrs())["Hold_Types"] = "u";
@@ -127,22 +131,36 @@ double cpu_seconds(pid_t pid) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int jobs = 1000, queued = 10000, np = 32;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  int jobs = 1000, queued = 10000, np = 32, qstat_runs = 10;
+  bool qstat_only = false;
+  for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--jobs") jobs = std::atoi(argv[i + 1]);
-    else if (a == "--queued") queued = std::atoi(argv[i + 1]);
-    else if (a == "--np") np = std::atoi(argv[i + 1]);
+    if (a == "--qstat-only") {
+      qstat_only = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "batch_bench: %s needs a value\n", a.c_str());
+      return 2;
+    }
+    if (a == "--jobs") jobs = std::atoi(argv[++i]);
+    else if (a == "--queued") queued = std::atoi(argv[++i]);
+    else if (a == "--np") np = std::atoi(argv[++i]);
+    else if (a == "--qstat-runs") qstat_runs = std::max(1, std::atoi(argv[++i]));
+    else {
+      std::fprintf(stderr, "batch_bench: unknown option %s\n", a.c_str());
+      return 2;
+    }
   }
   if (geteuid() != 0) {
     std::fprintf(stderr, "batch_bench: run as root (it starts pbs_mom)\n");
     return 1;
   }
   ensure_user(kUser);
-  std::printf("# Reprise batch benchmark: %u cores, jobs=%d queued=%d np=%d\n",
-              std::thread::hardware_concurrency(), jobs, queued, np);
+  std::printf("# Reprise batch benchmark: %u cores, jobs=%d queued=%d np=%d qstat-runs=%d%s\n",
+              std::thread::hardware_concurrency(), jobs, queued, np, qstat_runs, qstat_only ? " (qstat only)" : "");
 
-  {
+  if (!qstat_only) {
     Cluster c;
     if (!c.ok()) {
       std::fprintf(stderr, "batch_bench: cluster did not start\n");
@@ -211,7 +229,7 @@ int main(int argc, char** argv) {
     std::printf("protocol submissions, 4 connections, 5000 jobs: %.0f submissions/s\n", 5000 / proto);
   }
 
-  {
+  if (!qstat_only) {
     // 3. End to end: N trivial jobs submitted at once, until the last is complete.
     Cluster c;
     if (!c.ok()) return 1;
@@ -230,29 +248,48 @@ int main(int argc, char** argv) {
   }
 
   {
-    // 4. qstat with many queued jobs, and the server's RSS then.
+    // 4. qstat with many queued jobs, and the server's RSS then. The jobs are spread over four
+    // queues and the server knows four nodes (three without a mom), as on a real site.
     Cluster c;
     if (!c.ok()) return 1;
     c.cmd("", {"qmgr", "-c", "set server scheduling = false"});
-    double sub = submit_over_protocol(c, queued, 4, "#!/bin/sh\n#PBS -l walltime=1:00:00\nsleep 1\n", false);
-    std::printf("queued %d jobs in %.2f s (%.0f/s)\n", queued, sub, queued / sub);
-    std::vector<double> all, one, json;
-    for (int i = 0; i < 10; ++i) {
-      auto t = Clock::now();
-      Result r = c.cmd(kUser, {"qstat"});
-      all.push_back(ms_since(t));
-      if (i == 0)
-        std::printf("qstat lists %ld lines\n", long(std::count(r.out.begin(), r.out.end(), '\n')));
-      t = Clock::now();
-      c.cmd(kUser, {"qstat", "-f", std::to_string(queued / 2)});
-      one.push_back(ms_since(t));
-      t = Clock::now();
-      c.cmd(kUser, {"qstat", "-f", "-F", "json"});
-      json.push_back(ms_since(t));
+    for (const char* q : {"short", "long", "debug"}) {
+      c.cmd("", {"qmgr", "-c", std::string("create queue ") + q});
+      c.cmd("", {"qmgr", "-c", std::string("set queue ") + q + " queue_type = Execution, enabled = true, started = true"});
     }
-    std::printf("qstat (all %d jobs, table): median %.1f ms\n", queued, percentile(all, 0.5));
-    std::printf("qstat -f ONE_JOB with %d queued: median %.2f ms\n", queued, percentile(one, 0.5));
-    std::printf("qstat -f -F json (all %d jobs): median %.1f ms\n", queued, percentile(json, 0.5));
+    for (const char* n : {"node01", "node02", "node03"})
+      c.cmd("", {"qmgr", "-c", std::string("create node ") + n + " np = 16"});
+    std::printf("server RSS idle: %ld KiB\n", rss_kb(c.server_pid()));
+    double sub = submit_over_protocol(c, queued, 4, "#!/bin/sh\n#PBS -l walltime=1:00:00\nsleep 1\n", false,
+                                      {"batch", "short", "long", "debug"});
+    std::printf("queued %d jobs in %.2f s (%.0f/s)\n", queued, sub, queued / sub);
+    auto timed = [&](const std::vector<std::string>& argv, long* lines) {
+      auto t = Clock::now();
+      Result r = c.cmd(kUser, argv);
+      double ms = ms_since(t);
+      if (r.code != 0) std::fprintf(stderr, "%s failed: %s\n", argv[0].c_str(), r.err.c_str());
+      if (lines) *lines = long(std::count(r.out.begin(), r.out.end(), '\n'));
+      return ms;
+    };
+    std::vector<double> all, mine, one, json, base;
+    long lines = 0, user_lines = 0;
+    for (int i = 0; i < qstat_runs; ++i) {
+      all.push_back(timed({"qstat"}, &lines));
+      mine.push_back(timed({"qstat", "-u", kUser}, &user_lines));
+      one.push_back(timed({"qstat", "-f", std::to_string(queued / 2)}, nullptr));
+      base.push_back(timed({"/bin/true"}, nullptr));
+    }
+    for (int i = 0; i < (qstat_only ? 3 : qstat_runs); ++i) json.push_back(timed({"qstat", "-f", "-F", "json"}, nullptr));
+    std::printf("qstat lists %ld lines, qstat -u %ld lines\n", lines, user_lines);
+    std::printf("qstat (all %d jobs, table), %d runs: median %.1f ms, p95 %.1f ms, min %.1f ms\n", queued, qstat_runs,
+                percentile(all, 0.5), percentile(all, 0.95), percentile(all, 0));
+    std::printf("qstat -u %s (all %d jobs), %d runs: median %.1f ms, p95 %.1f ms\n", kUser, queued, qstat_runs,
+                percentile(mine, 0.5), percentile(mine, 0.95));
+    std::printf("qstat -f ONE_JOB with %d queued: median %.2f ms, p95 %.2f ms\n", queued, percentile(one, 0.5),
+                percentile(one, 0.95));
+    std::printf("  (starting /bin/true the same way: median %.2f ms)\n", percentile(base, 0.5));
+    std::printf("qstat -f -F json (all %d jobs), %zu runs: median %.1f ms\n", queued, json.size(),
+                percentile(json, 0.5));
     std::printf("server RSS with %d jobs: %ld KiB\n", queued, rss_kb(c.server_pid()));
   }
   return 0;

@@ -1,7 +1,13 @@
 // qstat [-f [-F json]] [-a] [-n [-1]] [-u USER] [-r|-i] [JOB_ID...]  |  -Q [-f] [QUEUE...]  |  -B [-f]
 #include <getopt.h>
+#include <google/protobuf/arena.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <memory>
 
 #include "client/client.h"
 #include "client/qstat_format.h"
@@ -57,19 +63,63 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  Objects jobs;
-  auto keep = [&](const wire::Object& o) {
-    auto st = o.attrs().count("job_state") ? o.attrs().at("job_state") : "";
-    std::string owner = o.attrs().count("euser") ? o.attrs().at("euser") : "";
-    if (!user.empty() && owner != user) return;
-    if (running_only && st != "R" && st != "E") return;
-    if (idle_only && st != "Q" && st != "H" && st != "W") return;
-    jobs.push_back(o);
+  // The default table (also with -u) asks for its columns by position: the reply is plain
+  // strings, not maps, and rows are formatted straight from it (docs/benchmarks.md, 10,000 jobs).
+  const bool table = !full && !alt && format.empty();
+  enum { kName, kOwner, kCput, kState, kQueue, kEuser, kColumns };
+  static const char* const kTableColumns[kColumns] = {"Job_Name", "Job_Owner", "resources_used.cput",
+                                                      "job_state", "queue", "euser"};
+  const int columns = user.empty() ? kEuser : kColumns;  // euser only to filter -u
+  google::protobuf::Arena arena;                           // the replies' many small strings
+  std::vector<wire::Response*> replies;                    // the table's rows point into these
+  std::vector<JobRow> rows;
+  auto keep_rows = [&](const wire::Response& resp) {
+    for (const auto& o : resp.objects()) {
+      std::string_view v[kColumns];
+      if (o.values_size() == columns) {
+        for (int i = 0; i < columns; ++i) v[i] = o.values(i);
+      } else {  // a server that does not know `positional` answers with attrs
+        for (int i = 0; i < kColumns; ++i)
+          if (auto it = o.attrs().find(kTableColumns[i]); it != o.attrs().end()) v[i] = it->second;
+      }
+      if (!user.empty() && v[kEuser] != user) continue;
+      rows.push_back({o.name(), v[kName], v[kOwner], v[kCput], v[kState], v[kQueue]});
+    }
   };
-  std::string server_name = this_host();
+
+  // The table's replies live on the arena (parsed there, never copied); others on the heap.
+  std::vector<std::unique_ptr<wire::Response>> owned;
+  auto fresh = [&]() -> wire::Response* {
+    if (table) return google::protobuf::Arena::CreateMessage<wire::Response>(&arena);
+    owned.push_back(std::make_unique<wire::Response>());
+    return owned.back().get();
+  };
+  Objects jobs;
+  auto keep = [&](wire::Response& resp) {
+    if (table) {
+      replies.push_back(&resp);
+      return;
+    }
+    for (auto& o : *resp.mutable_objects()) {
+      auto get = [&](const char* name) {
+        auto it = o.attrs().find(name);
+        return it == o.attrs().end() ? std::string() : it->second;
+      };
+      std::string st = get("job_state");
+      if (!user.empty() && get("euser") != user) continue;
+      if (running_only && st != "R" && st != "E") continue;
+      if (idle_only && st != "Q" && st != "H" && st != "W") continue;
+      jobs.push_back(std::move(o));
+    }
+  };
   // The tables need a few attributes; asking only for those keeps big listings fast.
   auto select = [&](wire::Request& req) {
     if (full) return;
+    if (table) {
+      for (int i = 0; i < columns; ++i) req.add_select(kTableColumns[i]);
+      req.set_positional(true);
+      return;
+    }
     for (const char* a : {"Job_Name", "Job_Owner", "euser", "job_state", "queue", "server", "resources_used.cput",
                           "resources_used.walltime", "Resource_List.nodes", "Resource_List.nodect",
                           "Resource_List.mem", "Resource_List.walltime", "session_id", "start_time", "exec_host"})
@@ -79,9 +129,9 @@ int main(int argc, char** argv) {
     wire::Request req;
     req.set_op("status_job");
     select(req);
-    wire::Response resp;
-    if (!request(conn, req, resp, exit_code)) return exit_code;
-    for (const auto& o : resp.objects()) keep(o);
+    wire::Response* resp = fresh();
+    if (!request(conn, req, *resp, exit_code)) return exit_code;
+    keep(*resp);
   } else {
     for (int i = optind; i < argc; ++i) {
       wire::Request req;
@@ -94,15 +144,29 @@ int main(int argc, char** argv) {
       } else {
         req.add_ids(id);
       }
-      wire::Response resp;
+      wire::Response* resp = fresh();
       int code = 0;
-      if (!request(conn, req, resp, code)) {
+      if (!request(conn, req, *resp, code)) {
         exit_code = code;
         continue;
       }
-      for (const auto& o : resp.objects()) keep(o);
+      keep(*resp);
     }
   }
+  if (table) {
+    for (const wire::Response* resp : replies) keep_rows(*resp);
+    std::string out = format_job_rows(rows);
+    // One write(2) for the whole table (stdio would cut it into buffer-sized pieces).
+    std::fflush(stdout);
+    for (size_t done = 0; done < out.size();) {
+      ssize_t w = ::write(1, out.data() + done, out.size() - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return fail(std::string("write error: ") + std::strerror(errno));
+      done += size_t(w);
+    }
+    return exit_code;
+  }
+  std::string server_name = this_host();
   if (!jobs.empty() && jobs[0].attrs().count("server")) server_name = jobs[0].attrs().at("server");
   if (!format.empty()) std::cout << format_json(jobs, "Jobs", server_name);
   else if (full) std::cout << format_full(jobs, "Job Id");

@@ -1,6 +1,7 @@
 // qstat's output formats, from status objects (pure functions, unit-tested).
 #pragma once
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "reprise.pb.h"
@@ -10,6 +11,13 @@ namespace reprise::client {
 using Objects = std::vector<wire::Object>;
 
 std::string format_job_table(const Objects& jobs);                         // default
+
+// One row of the default table, as the server sent it ("" = unset); Job_Owner is user@host.
+struct JobRow {
+  std::string_view id, name, owner, cput, state, queue;
+};
+// The default table from rows (what format_job_table prints; qstat's fast path for big listings).
+std::string format_job_rows(const std::vector<JobRow>& rows);
 std::string format_job_alt(const Objects& jobs, const std::string& server, // -a, -n, -1
                            bool nodes, bool one_line);
 std::string format_full(const Objects& objs, const std::string& label);    // -f ("Job Id", "Queue", "Server")

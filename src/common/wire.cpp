@@ -9,14 +9,15 @@
 namespace reprise {
 
 std::string encode_frame(const google::protobuf::MessageLite& msg) {
-  std::string payload = msg.SerializeAsString();
-  uint32_t n = static_cast<uint32_t>(payload.size());
-  std::string out(4, '\0');
+  // Serialized in place after the length (no second copy of a big reply).
+  size_t size = msg.ByteSizeLong();
+  uint32_t n = static_cast<uint32_t>(size);
+  std::string out(4 + size, '\0');
   out[0] = static_cast<char>(n >> 24);
   out[1] = static_cast<char>(n >> 16);
   out[2] = static_cast<char>(n >> 8);
   out[3] = static_cast<char>(n);
-  out += payload;
+  if (size > 0) msg.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out.data() + 4));
   return out;
 }
 

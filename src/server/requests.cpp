@@ -95,7 +95,11 @@ wire::Response Server::dispatch(Conn& c, const wire::Request& req) {
   Who w = who(c);
   const std::string& op = req.op();
   if (op == "submit") return submit(w, req);
-  if (op == "status_job") return status_jobs(w, req);
+  if (op == "status_job") {
+    wire::Response r;
+    status_jobs(w, req, r);
+    return r;
+  }
   if (op == "status_queue") return status_queues(req);
   if (op == "status_server") return status_server();
   if (op == "status_node") return status_nodes(req);
@@ -217,6 +221,16 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
 static void add_job_object(wire::Response& r, const Job& job, const wire::Request& req) {
   wire::Object* o = r.add_objects();
   o->set_name(job.id);
+  if (req.positional() && req.select_size() > 0) {
+    auto* values = o->mutable_values();
+    values->Reserve(req.select_size());
+    for (const std::string& name : req.select()) {
+      auto it = job.attrs.find(name);
+      if (it == job.attrs.end()) values->Add();
+      else values->Add()->assign(it->second);
+    }
+    return;
+  }
   if (req.select_size() > 0) {
     for (const std::string& name : req.select())
       if (auto it = job.attrs.find(name); it != job.attrs.end()) (*o->mutable_attrs())[name] = it->second;
@@ -226,24 +240,37 @@ static void add_job_object(wire::Response& r, const Job& job, const wire::Reques
     if (!starts_with(k, "_")) (*o->mutable_attrs())[k] = v;
 }
 
-wire::Response Server::status_jobs(const Who& w, const wire::Request& req) {
-  wire::Response r;
+void Server::status_jobs(const Who& w, const wire::Request& req, wire::Response& r) {
   bool see_all = w.operator_ || is_true(attr_or(st_.attrs, "query_other_jobs", "False"));
+  // Compares without copying the attribute: a listing looks at every job.
+  auto attr_is = [](const Job& job, const char* name, const std::string& value) {
+    auto it = job.attrs.find(name);
+    return it == job.attrs.end() ? value.empty() : it->second == value;
+  };
   if (req.ids_size() == 0) {
+    r.mutable_objects()->Reserve(int(st_.jobs.size()));
     for (const auto& [seq, job] : st_.jobs) {
-      if (!req.arg().empty() && job.attr("queue") != req.arg()) continue;  // qstat QUEUE
-      if (see_all || job.attr("euser") == w.user) add_job_object(r, job, req);
+      if (!req.arg().empty() && !attr_is(job, "queue", req.arg())) continue;  // qstat QUEUE
+      if (see_all || attr_is(job, "euser", w.user)) add_job_object(r, job, req);
     }
-    return r;
+    return;
   }
   for (const std::string& id : req.ids()) {
     Job* job = find_job(id);
-    if (!job) return error_response(kErrUnknownJob, "Unknown Job Id " + id);
-    if (!see_all && job->attr("euser") != w.user)
-      return error_response(kErrPermission, "Unauthorized Request  " + job->id);
+    if (!job) {
+      r.Clear();
+      r.set_code(kErrUnknownJob);
+      r.set_error("Unknown Job Id " + id);
+      return;
+    }
+    if (!see_all && job->attr("euser") != w.user) {
+      r.Clear();
+      r.set_code(kErrPermission);
+      r.set_error("Unauthorized Request  " + job->id);
+      return;
+    }
     add_job_object(r, *job, req);
   }
-  return r;
 }
 
 wire::Response Server::job_op(const Who& w, const wire::Request& req) {

@@ -74,7 +74,8 @@ class Server {
   wire::Response dispatch(Conn& c, const wire::Request& req);
   Who who(const Conn& c) const;
   wire::Response submit(const Who& w, const wire::Request& req);
-  wire::Response status_jobs(const Who& w, const wire::Request& req);
+  // Fills `r` (which may live on an arena: a listing of 10,000 jobs is 70,000 small strings).
+  void status_jobs(const Who& w, const wire::Request& req, wire::Response& r);
   wire::Response job_op(const Who& w, const wire::Request& req);
   wire::Response status_queues(const wire::Request& req);
   wire::Response status_server();

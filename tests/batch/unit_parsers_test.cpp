@@ -221,3 +221,44 @@ TEST(QstatFormat, DefaultTableColumns) {
   EXPECT_NE(t.find("12.server                 averyveryverylon alice                  0 R batch\n"), std::string::npos) << t;
   EXPECT_EQ(client::format_job_table({}), "");
 }
+
+// The table is built without printf (qstat prints 10,000 rows); it must match what
+// "%-25s %-16s %-15s %8s %1s %-5s\n" over the cut fields printed, byte for byte.
+TEST(QstatFormat, RowsMatchPrintfFormat) {
+  auto reference = [](const std::string& id, const std::string& name, const std::string& owner,
+                      const std::string& cput, const std::string& state, const std::string& queue) {
+    auto fit = [](const std::string& s, size_t w) { return s.size() > w ? s.substr(0, w) : s; };
+    char buf[1024];
+    std::snprintf(buf, sizeof buf, "%-25s %-16s %-15s %8s %1s %-5s\n", fit(id, 25).c_str(), fit(name, 16).c_str(),
+                  fit(owner.substr(0, owner.find('@')), 15).c_str(), cput.empty() ? "0" : cput.c_str(),
+                  state.empty() ? "?" : state.c_str(), queue.c_str());
+    return std::string(buf);
+  };
+  struct Case {
+    std::string id, name, owner, cput, state, queue;
+  };
+  std::vector<Case> cases = {
+      {"0.host", "STDIN", "alice@host", "", "Q", "batch"},
+      {"12345678901234567890.averylongservername", "averyveryverylongjobname", "averyveryverylongusername@h",
+       "123:45:06", "R", "averylongqueuename"},
+      {"7.h", "", "", "", "", ""},
+      {"8.h", "n", "bob", "00:00:01", "C", "q"},
+      {"9.h", std::string("nul\0name", 8), "carol@x@y", "1", "HX", "debug"},
+      {"10.h", "x", "u@h", std::string(2000, '9'), "Q", "batch"},  // printf's 1023-byte cap
+  };
+  for (const auto& k : cases) {
+    wire::Object o;
+    o.set_name(k.id);
+    auto& a = *o.mutable_attrs();
+    for (auto [n, v] : {std::pair<const char*, const std::string*>{"Job_Name", &k.name}, {"Job_Owner", &k.owner},
+                        {"resources_used.cput", &k.cput}, {"job_state", &k.state}, {"queue", &k.queue}})
+      if (!v->empty()) a[n] = *v;
+    std::string header = "Job id                    Name             User            Time Use S Queue\n"
+                         "------------------------- ---------------- --------------- -------- - -----\n";
+    EXPECT_EQ(client::format_job_table({o}), header + reference(k.id, k.name, k.owner, k.cput, k.state, k.queue))
+        << k.id;
+    std::vector<client::JobRow> rows = {{k.id, k.name, k.owner, k.cput, k.state, k.queue}};
+    EXPECT_EQ(client::format_job_rows(rows), client::format_job_table({o})) << k.id;
+  }
+  EXPECT_EQ(client::format_job_rows({}), "");
+}
