@@ -216,7 +216,26 @@ void Mom::try_connect() {
   log_line("connected to server " + config_.server_host + ":" + std::to_string(config_.server_port));
 }
 
+bool Mom::server_credential_ok(const std::string& cred, std::string& why) const {
+  MungeCheck m = munge_check(cred);
+  if (!m.ok) {
+    why = m.reason + " [munge: " + m.munge_error + "]";
+    return false;
+  }
+  if (m.uid != 0) {
+    why = "its credential is of uid " + std::to_string(m.uid) + ", not root";
+    return false;
+  }
+  if (m.payload != kServerCredentialPrefix + config_.node_name) {
+    why = "its credential was made for '" + m.payload + "', not for node " + config_.node_name;
+    return false;
+  }
+  return true;
+}
+
 void Mom::disconnect(const std::string& why) {
+  server_trusted_ = false;
+  untrusted_.clear();
   if (server_fd_ < 0) return;
   log_line("lost the server connection: " + why);
   epoll_ctl(epfd_, EPOLL_CTL_DEL, server_fd_, nullptr);
@@ -275,6 +294,32 @@ void Mom::read_server() {
     if (cmd.op().empty()) {
       wire::Response resp;
       if (resp.ParseFromString(frame) && !resp.error().empty()) log_line("server refused us: " + resp.error());
+      continue;
+    }
+    if (!server_trusted_) {
+      // Nothing is obeyed until the server has proved itself ("registered" with its credential).
+      if (cmd.op() != "registered") {
+        if (untrusted_.size() >= 10000) {
+          disconnect("the server sent 10000 commands without proving itself");
+          return;
+        }
+        untrusted_.push_back(cmd);
+        continue;
+      }
+      std::string why;
+      if (!server_credential_ok(cmd.arg(), why)) {
+        log_line("refusing commands from " + config_.server_host + ":" + std::to_string(config_.server_port) +
+                 ": " + why);
+        disconnect("the server did not prove itself");
+        return;
+      }
+      server_trusted_ = true;
+      std::vector<wire::MomCommand> held;
+      held.swap(untrusted_);
+      handle(cmd);
+      for (const auto& c : held)
+        if (server_fd_ >= 0) handle(c);
+      if (server_fd_ < 0) return;
       continue;
     }
     handle(cmd);

@@ -4,6 +4,7 @@
 #pragma once
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/pbs_home.h"
 #include "common/wire.h"
@@ -23,6 +24,7 @@ class Mom {
   void loop();
   void try_connect();
   void disconnect(const std::string& why);
+  bool server_credential_ok(const std::string& cred, std::string& why) const;
   void read_server();
   void handle(const wire::MomCommand& cmd);
   void start_job(const wire::MomCommand& cmd);
@@ -48,6 +50,10 @@ class Mom {
   long next_connect_ = 0;
   long last_status_ = 0;  // when node status was last sent
   bool reconciled_ = false;  // the server has answered our first registration
+  // The server proved itself on this connection (a MUNGE credential of root naming our
+  // node); commands that arrive before that wait in untrusted_.
+  bool server_trusted_ = false;
+  std::vector<wire::MomCommand> untrusted_;
   FrameReader reader_;
   std::map<std::string, JobRecord> jobs_;
   std::map<int, std::string> pidfds_;  // pidfd -> job id

@@ -1,5 +1,6 @@
 // The server's side of the mom connection: registration, reconciliation, obits.
 #include "common/log.h"
+#include "common/munge_auth.h"
 #include "common/text_util.h"
 #include "server/server.h"
 
@@ -53,6 +54,14 @@ wire::Response Server::mom_register(Conn& c, const wire::Request& req) {
   node.mom_status.clear();
   for (const auto& [k, v] : req.status()) node.mom_status[k] = v;
   log_line("node " + node.name + " is up (mom registered, " + std::to_string(req.jobs_size()) + " jobs reported)");
+  // The first command on the connection proves to the mom that this is the server: a MUNGE
+  // credential of root naming the node. The mom obeys nothing before it.
+  wire::MomCommand ok;
+  ok.set_op("registered");
+  std::string cred, error;
+  if (munge_make_credential(kServerCredentialPrefix + node.name, cred, error)) ok.set_arg(cred);
+  else log_line("cannot prove ourselves to the mom of " + node.name + ": " + error);
+  send_to_mom(node.name, ok);
 
   std::map<std::string, const wire::JobReport*> reported;
   for (const auto& rep : req.jobs()) reported[rep.id()] = &rep;
@@ -90,9 +99,6 @@ wire::Response Server::mom_register(Conn& c, const wire::Request& req) {
       send_to_mom(node.name, kill);
     }
   }
-  wire::MomCommand ok;
-  ok.set_op("registered");
-  send_to_mom(node.name, ok);
   for (const auto& rep : req.jobs())
     if (rep.finished()) {
       wire::MomCommand ack;

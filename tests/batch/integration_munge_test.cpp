@@ -4,6 +4,7 @@
 // (peer ip:port, claimed node/user) and why.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/munge_auth.h"
 #include "common/net.h"
 #include "common/wire.h"
 #include "harness.h"
@@ -267,6 +269,79 @@ TEST_F(Munge, RemoteClientIsIdentifiedAsItsUser) {
   EXPECT_NE(mgr.code, 0);
   EXPECT_NE(mgr.err.find("Unauthorized Request"), std::string::npos) << mgr.err;
   EXPECT_EQ(log().find("refused connection"), std::string::npos) << log();
+}
+
+}  // namespace
+
+namespace {
+
+// A pbs_mom pointed at a fake server (a listener of the test's own) obeys nothing the fake
+// sends unless its first command carries pbs_server's credential: root, naming this node.
+TEST_F(Munge, MomObeysNoServerThatCannotProveItself) {
+  std::string error;
+  int port = free_port();
+  int listener = reprise::listen_tcp("127.0.0.1", port, error);
+  ASSERT_GE(listener, 0) << error;
+  std::string home2 = c.tmp() + "/fake-server-mom";
+  ASSERT_EQ(run({"mkdir", "-p", home2 + "/mom_priv"}).code, 0);
+  {
+    std::ofstream cfg(home2 + "/mom_priv/config");
+    cfg << "$pbsserver 127.0.0.1:" << port << "\n$mom_host node2\n";
+  }
+  ASSERT_EQ(run({bin("pbs_mom"), "-d", home2}, "", c.env()).code, 0);
+  struct StopMom {
+    std::string home;
+    ~StopMom() { run({"sh", "-c", "kill -9 $(cat " + home + "/mom_priv/mom.lock)"}); }
+  } stop{home2};
+  std::string marker = c.tmp() + "/fake-server-ran-a-job";
+  OtherMunge other(c.tmp());
+  ASSERT_TRUE(other.ok);
+  struct Case {
+    std::string credential, mom_says;
+  };
+  std::vector<Case> cases = {
+      {"", "no credential"},
+      {"not a credential", "malformed credential"},
+      {credential(std::string(reprise::kServerCredentialPrefix) + "node2", other.sock), "wrong MUNGE key"},
+      {credential(std::string(reprise::kServerCredentialPrefix) + "node2", our_sock(), kUser), "not root"},
+      {credential(std::string(reprise::kServerCredentialPrefix) + "elsewhere", our_sock()), "not for node node2"},
+  };
+  for (const Case& k : cases) {
+    // The mom dials in (it retries every second) and registers.
+    pollfd pf{listener, POLLIN, 0};
+    ASSERT_EQ(::poll(&pf, 1, 10000), 1) << "the mom did not connect";
+    int fd = ::accept(listener, nullptr, nullptr);
+    ASSERT_GE(fd, 0);
+    wire::Request reg;
+    ASSERT_TRUE(reprise::recv_message(fd, reg, error, 10000)) << error;
+    EXPECT_EQ(reg.op(), "mom_register");
+    // A job first, then the (bad) proof.
+    wire::MomCommand runjob;
+    runjob.set_op("run");
+    runjob.set_id("1.fake");
+    (*runjob.mutable_attrs())["euser"] = kUser;
+    runjob.set_script("touch " + marker + "\n");
+    wire::MomCommand hello;
+    hello.set_op("registered");
+    hello.set_arg(k.credential);
+    ASSERT_TRUE(reprise::send_message(fd, runjob, error)) << error;
+    ASSERT_TRUE(reprise::send_message(fd, hello, error)) << error;
+    // The mom hangs up on it and says why.
+    char b;
+    pollfd rf{fd, POLLIN, 0};
+    EXPECT_EQ(::poll(&rf, 1, 10000), 1);
+    EXPECT_EQ(::read(fd, &b, 1), 0) << k.mom_says << ": the mom closes the connection";
+    ::close(fd);
+    EXPECT_TRUE(wait_for([&] {
+      return slurp(home2 + "/mom_logs/mom.log").find("refusing commands from 127.0.0.1:" + std::to_string(port)) !=
+                 std::string::npos &&
+             slurp(home2 + "/mom_logs/mom.log").find(k.mom_says) != std::string::npos;
+    }, 5s)) << k.mom_says << "\n" << slurp(home2 + "/mom_logs/mom.log");
+  }
+  ::close(listener);
+  std::this_thread::sleep_for(1s);
+  EXPECT_NE(::access(marker.c_str(), F_OK), 0) << "the fake server's job ran";
+  EXPECT_EQ(slurp(home2 + "/mom_logs/mom.log").find("1.fake"), std::string::npos);
 }
 
 }  // namespace
