@@ -22,11 +22,16 @@ namespace reprise::test {
 Result run(const std::vector<std::string>& argv, const std::string& user,
            const std::map<std::string, std::string>& env, const std::string& dir,
            const std::string& stdin_data) {
+  // A command may exit before reading the stdin we give it: a failed write, not a SIGPIPE
+  // that kills the test.
+  static const bool sigpipe_ignored = ::signal(SIGPIPE, SIG_IGN) != SIG_ERR;
+  (void)sigpipe_ignored;
   Result r;
   int out[2], err[2], in[2];
   if (pipe(out) || pipe(err) || pipe(in)) return r;
   pid_t pid = fork();
   if (pid == 0) {
+    ::signal(SIGPIPE, SIG_DFL);
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
@@ -117,7 +122,31 @@ int free_port() {
 
 std::string bin(const std::string& name) { return std::string(REPRISE_BIN_DIR) + "/" + name; }
 
-static pid_t read_pid(const std::string& path) {
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string seq_of(const std::string& job_id) { return job_id.substr(0, job_id.find('.')); }
+
+std::string job_id_of(const Result& qsub) {
+  if (qsub.code != 0) return "";
+  std::string id = qsub.out;
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
+std::string full_attr(const std::string& qstat_f, const std::string& name) {
+  std::istringstream in(qstat_f);
+  std::string line, key = "    " + name + " = ";
+  while (std::getline(in, line))
+    if (line.rfind(key, 0) == 0) return line.substr(key.size());
+  return "";
+}
+
+pid_t read_pid_file(const std::string& path) {
   std::ifstream in(path);
   pid_t p = 0;
   in >> p;
@@ -148,7 +177,7 @@ Cluster::Cluster() {
     why_ = "munged did not start";
     return;
   }
-  munged_ = read_pid(tmp_ + "/munged.pid");
+  munged_ = read_pid_file(tmp_ + "/munged.pid");
   chmod(tmp_.c_str(), 0755);
   if (!start_server(true)) {
     why_ = "pbs_server did not start";
@@ -202,20 +231,11 @@ std::string Cluster::workdir(const std::string& user) {
 std::string Cluster::submit(const std::string& user, const std::string& script, const std::vector<std::string>& opts) {
   std::vector<std::string> argv{"qsub"};
   argv.insert(argv.end(), opts.begin(), opts.end());
-  Result r = cmd(user, argv, workdir(user), script);
-  if (r.code != 0) return "";
-  std::string id = r.out;
-  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
-  return id;
+  return job_id_of(cmd(user, argv, workdir(user), script));
 }
 
 std::string Cluster::attr(const std::string& job, const std::string& name) {
-  Result r = cmd("", {"qstat", "-f", job});
-  std::istringstream in(r.out);
-  std::string line, key = "    " + name + " = ";
-  while (std::getline(in, line))
-    if (line.rfind(key, 0) == 0) return line.substr(key.size());
-  return "";
+  return full_attr(cmd("", {"qstat", "-f", job}).out, name);
 }
 
 bool Cluster::wait_state(const std::string& job, const std::string& state, int seconds) {
@@ -233,21 +253,20 @@ bool Cluster::start_server(bool create) {
 
 bool Cluster::start_mom() { return run({bin("pbs_mom"), "-d", home_}, "", env()).code == 0; }
 
-pid_t Cluster::server_pid() const { return read_pid(home_ + "/server_priv/server.lock"); }
-pid_t Cluster::mom_pid() const { return read_pid(home_ + "/mom_priv/mom.lock"); }
+pid_t Cluster::server_pid() const { return read_pid_file(home_ + "/server_priv/server.lock"); }
+pid_t Cluster::mom_pid() const { return read_pid_file(home_ + "/mom_priv/mom.lock"); }
 
 // Gone, or a zombie nobody has reaped yet (daemons are not our children).
-static bool dead(pid_t pid) {
+bool process_gone(pid_t pid) {
   if (kill(pid, 0) != 0) return true;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
   auto close = stat.rfind(')');
   return close == std::string::npos || (close + 2 < stat.size() && stat[close + 2] == 'Z');
 }
 
-static void kill_and_wait(pid_t pid, int sig) {
+void kill_and_wait(pid_t pid, int sig) {
   if (pid <= 0 || kill(pid, sig) != 0) return;
-  wait_for([&] { return dead(pid); }, std::chrono::seconds(10));
+  wait_for([&] { return process_gone(pid); }, std::chrono::seconds(10));
 }
 
 void Cluster::kill_server(int sig) { kill_and_wait(server_pid(), sig); }

@@ -29,6 +29,16 @@ bool wait_for(const std::function<bool()>& cond, std::chrono::milliseconds timeo
 int free_port();
 std::string bin(const std::string& name);  // path of a built program
 
+std::string slurp(const std::string& path);          // a whole file, "" if unreadable
+std::string seq_of(const std::string& job_id);       // "12.host" -> "12"
+std::string job_id_of(const Result& qsub);           // qsub's output without the newline; "" on failure
+// One attribute's value from `qstat -f` output, "" if absent.
+std::string full_attr(const std::string& qstat_f, const std::string& name);
+
+pid_t read_pid_file(const std::string& path);  // 0 if unreadable
+bool process_gone(pid_t pid);                  // gone, or a zombie nobody reaped yet
+void kill_and_wait(pid_t pid, int sig);        // up to 10 s
+
 class Cluster {
  public:
   Cluster();

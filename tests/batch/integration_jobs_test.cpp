@@ -17,15 +17,6 @@ namespace {
 
 const char* kUser = "reprise_u1";
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string seq_of(const std::string& id) { return id.substr(0, id.find('.')); }
-
 class Jobs : public ::testing::Test {
  protected:
   void SetUp() override {

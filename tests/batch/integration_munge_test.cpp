@@ -30,13 +30,6 @@ namespace {
 const char* kUser = "reprise_u1";
 constexpr int kErrPermission = 15007;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string chomp(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;

@@ -25,19 +25,10 @@ namespace {
 
 const char* kUser = "reprise_ck1";
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void spit(const std::string& path, const std::string& text, mode_t mode = 0644) {
   std::ofstream(path, std::ios::trunc) << text;
   ::chmod(path.c_str(), mode);
 }
-
-std::string seq_of(const std::string& id) { return id.substr(0, id.find('.')); }
 
 size_t count_lines(const std::string& path) {
   std::string s = slurp(path);

@@ -36,15 +36,6 @@ const char* kFastMoms = "$status_update_time 1\n$checkpoint_interval_unit 1\n";
 const std::vector<std::string> kFastFailover = {"set server node_check_rate = 3",
                                                 "set server node_fail_requeue = 2"};
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string seq_of(const std::string& id) { return id.substr(0, id.find('.')); }
-
 size_t count_lines(const std::string& path) {
   std::string s = slurp(path);
   return size_t(std::count(s.begin(), s.end(), '\n'));
@@ -54,13 +45,6 @@ std::string expected_counts(int n) {
   std::string s;
   for (int i = 0; i < n; ++i) s += "Count = " + std::to_string(i) + "\n";
   return s;
-}
-
-bool gone(pid_t pid) {
-  if (kill(pid, 0) != 0) return true;
-  std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-  auto close = stat.rfind(')');
-  return close == std::string::npos || (close + 2 < stat.size() && stat[close + 2] == 'Z');
 }
 
 int node_index(const std::string& name) { return name.size() > 1 ? std::atoi(name.c_str() + 1) : 0; }
@@ -257,12 +241,12 @@ TEST_F(MultiNode, MomThatComesBackKillsItsStaleCopyOfAMovedJob) {
       << why(id);
   ASSERT_TRUE(c_->wait_attr(id, "job_state", "C", 60)) << why(id);
   EXPECT_EQ(slurp(out), expected_counts(40));
-  for (pid_t p : stale) EXPECT_FALSE(gone(p)) << "the frozen copy is still there before its mom returns";
+  for (pid_t p : stale) EXPECT_FALSE(process_gone(p)) << "the frozen copy is still there before its mom returns";
 
   // The host comes back: its mom recovers the job, registers, and is told to kill it.
   ASSERT_TRUE(c_->reconnect(lost));
   ASSERT_TRUE(c_->start_mom(lost));
-  EXPECT_TRUE(wait_for([&] { return std::all_of(stale.begin(), stale.end(), gone); }, 30s))
+  EXPECT_TRUE(wait_for([&] { return std::all_of(stale.begin(), stale.end(), process_gone); }, 30s))
       << "stale copy still alive\n" << tail(c_->mom_log(lost)) << why(id);
   EXPECT_NE(c_->server_log().find("stale copy of job " + id), std::string::npos);
   ASSERT_TRUE(wait_for([&] { return c_->node_state(lost) == "free"; }, 20s)) << why(id);

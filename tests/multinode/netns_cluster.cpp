@@ -12,35 +12,10 @@ namespace reprise::test {
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-pid_t read_pid(const std::string& path) {
-  std::ifstream in(path);
-  pid_t p = 0;
-  in >> p;
-  return p;
-}
-
 bool write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
   return bool(out);
-}
-
-// Gone, or a zombie nobody has reaped yet (the daemons are not our children).
-bool dead(pid_t pid) {
-  if (kill(pid, 0) != 0) return true;
-  std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-  auto close = stat.rfind(')');
-  return close == std::string::npos || (close + 2 < stat.size() && stat[close + 2] == 'Z');
-}
-
-void kill_and_wait(pid_t pid, int sig) {
-  if (pid <= 0 || kill(pid, sig) != 0) return;
-  wait_for([&] { return dead(pid); }, std::chrono::seconds(10));
 }
 
 }  // namespace
@@ -86,7 +61,7 @@ NetCluster::NetCluster(int nodes, const std::string& mom_config, const std::vect
     why_ = "munged did not start";
     return;
   }
-  munged_ = read_pid(tmp_ + "/munged.pid");
+  munged_ = read_pid_file(tmp_ + "/munged.pid");
 
   // The server's nodes file names every node; each mom has a PBS_HOME of its own.
   std::filesystem::create_directories(home_ + "/server_priv");
@@ -189,20 +164,11 @@ std::string NetCluster::submit(const std::string& user, const std::string& scrip
                                const std::vector<std::string>& opts) {
   std::vector<std::string> argv{"qsub"};
   argv.insert(argv.end(), opts.begin(), opts.end());
-  Result r = cmd(user, argv, workdir(user), script);
-  if (r.code != 0) return "";
-  std::string id = r.out;
-  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
-  return id;
+  return job_id_of(cmd(user, argv, workdir(user), script));
 }
 
 std::string NetCluster::attr(const std::string& job, const std::string& name) {
-  Result r = cmd("", {"qstat", "-f", job});
-  std::istringstream in(r.out);
-  std::string line, key = "    " + name + " = ";
-  while (std::getline(in, line))
-    if (line.rfind(key, 0) == 0) return line.substr(key.size());
-  return "";
+  return full_attr(cmd("", {"qstat", "-f", job}).out, name);
 }
 
 bool NetCluster::wait_attr(const std::string& job, const std::string& name, const std::string& value, int seconds) {
@@ -232,7 +198,7 @@ bool NetCluster::start_server(bool create) {
 }
 
 void NetCluster::kill_server(int sig) { kill_and_wait(server_pid(), sig); }
-pid_t NetCluster::server_pid() const { return read_pid(home_ + "/server_priv/server.lock"); }
+pid_t NetCluster::server_pid() const { return read_pid_file(home_ + "/server_priv/server.lock"); }
 
 bool NetCluster::start_mom(int i) {
   // Every node has its PBS_HOME at the same path, as on a real cluster (/var/spool/torque):
@@ -246,7 +212,7 @@ bool NetCluster::start_mom(int i) {
 }
 
 void NetCluster::kill_mom(int i, int sig) { kill_and_wait(mom_pid(i), sig); }
-pid_t NetCluster::mom_pid(int i) const { return read_pid(mom_home(i) + "/mom_priv/mom.lock"); }
+pid_t NetCluster::mom_pid(int i) const { return read_pid_file(mom_home(i) + "/mom_priv/mom.lock"); }
 
 std::vector<pid_t> NetCluster::processes(int i) const {
   std::vector<pid_t> pids;
