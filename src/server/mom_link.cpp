@@ -6,10 +6,6 @@
 
 namespace reprise::server {
 
-static std::string first_node_of(const Job& job) {
-  return split(split(job.attr("exec_host"), '+')[0], '/')[0];
-}
-
 // A report about this run of the job, not about an earlier run on the same node (a stale
 // copy left by a node failure): the mom echoes the start_count it was given.
 static bool same_run(const Job& job, const wire::JobReport& rep) {
@@ -19,7 +15,7 @@ static bool same_run(const Job& job, const wire::JobReport& rep) {
 
 // Is `rep` about the run of its job that the server has on `node`?
 static bool ours(const Job* job, const std::string& node, const wire::JobReport& rep) {
-  return job && job->state() == 'R' && first_node_of(*job) == node && same_run(*job, rep);
+  return job && job->state() == 'R' && job->first_node() == node && same_run(*job, rep);
 }
 
 // Checkpoints the mom took while the server could not hear about them.
@@ -67,7 +63,7 @@ wire::Response Server::mom_register(Conn& c, const wire::Request& req) {
   for (const auto& rep : req.jobs()) reported[rep.id()] = &rep;
   // Jobs the server believes run there.
   for (auto& [seq, job] : st_.jobs) {
-    if (job.state() != 'R' || first_node_of(job) != node.name) continue;
+    if (job.state() != 'R' || job.first_node() != node.name) continue;
     auto r = reported.find(job.id);
     if (r != reported.end() && !same_run(job, *r->second)) r = reported.end();
     if (r == reported.end()) {
@@ -162,7 +158,7 @@ void Server::send_checkpoint(Job& job, const std::string& reason) {
   cmd.set_op("checkpoint");
   cmd.set_id(job.id);
   cmd.set_arg(reason);
-  send_to_mom(first_node_of(job), cmd);
+  send_to_mom(job.first_node(), cmd);
 }
 
 void Server::job_checkpointed(Job& job, const wire::JobReport& rep) {

@@ -23,8 +23,6 @@ long server_seconds(const ServerState& st, const char* name, long fallback) {
   return v;
 }
 
-std::string first_node_name(const Job& job) { return split(split(job.attr("exec_host"), '+')[0], '/')[0]; }
-
 }  // namespace
 
 void Server::check_nodes() {
@@ -42,7 +40,7 @@ void Server::check_nodes() {
   if (fail_requeue <= 0) return;
   std::vector<std::pair<long, std::string>> failed;
   for (long seq : st_.running) {
-    std::string node = first_node_name(st_.jobs.at(seq));
+    std::string node = st_.jobs.at(seq).first_node();
     auto it = st_.nodes.find(node);
     if (it == st_.nodes.end() || (it->second.mom_fd < 0 && now - it->second.down_since >= fail_requeue))
       failed.emplace_back(seq, node);

@@ -291,7 +291,7 @@ wire::Response Server::job_op(const Who& w, const wire::Request& req) {
   if (op == "delete") {
     if (st == 'C') return bad_state("job has completed");
     if (st == 'R' || st == 'E') {
-      std::string node = split(split(job->attr("exec_host"), '+')[0], '/')[0];
+      std::string node = job->first_node();
       auto n = st_.nodes.find(node);
       if (n == st_.nodes.end() || n->second.mom_fd < 0) {
         complete(*job, 271, "Job deleted while its node was down");
@@ -341,7 +341,7 @@ wire::Response Server::job_op(const Who& w, const wire::Request& req) {
   if (op == "rerun") {
     if (!is_true(job->attr("Rerunable"))) return bad_state("job is not rerunable");
     if (st == 'R') {
-      std::string node = split(split(job->attr("exec_host"), '+')[0], '/')[0];
+      std::string node = job->first_node();
       auto n = st_.nodes.find(node);
       if (n == st_.nodes.end() || n->second.mom_fd < 0) {
         requeue(*job, "Job rerun while its node was down");
@@ -392,7 +392,7 @@ wire::Response Server::job_op(const Who& w, const wire::Request& req) {
     cmd.set_op("signal");
     cmd.set_id(job->id);
     cmd.set_arg(std::to_string(sig));
-    send_to_mom(split(split(job->attr("exec_host"), '+')[0], '/')[0], cmd);
+    send_to_mom(job->first_node(), cmd);
     return {};
   }
   return alter(w, *job, req);

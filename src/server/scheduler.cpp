@@ -12,10 +12,6 @@ namespace reprise::server {
 
 namespace {
 
-std::string first_node(const Job& job) {
-  return split(split(job.attr("exec_host"), '+')[0], '/')[0];
-}
-
 using Usage = SlotUsage;
 
 int node_np(const Node& n) {
@@ -173,7 +169,7 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
   std::map<std::string, uint64_t> mem_used;
   if (mem_per_node) {
     for (const auto& [seq, j] : st_.jobs)
-      if (j.state() == 'R') mem_used[first_node(j)] += job_mem(j);
+      if (j.state() == 'R') mem_used[j.first_node()] += job_mem(j);
   }
   auto usable = [&](const std::string& name, int ppn) {
     const Node& n = st_.nodes.at(name);

@@ -18,6 +18,11 @@ struct Job {
     auto it = attrs.find(name);
     return it == attrs.end() ? std::string() : it->second;
   }
+  // The node that runs the job's script: the first of exec_host ("n1/0+n2/0" -> "n1").
+  std::string first_node() const {
+    std::string host = attr("exec_host");
+    return host.substr(0, host.find_first_of("/+"));
+  }
   char state() const {
     auto it = attrs.find("job_state");
     return it == attrs.end() || it->second.empty() ? 'Q' : it->second[0];
