@@ -146,6 +146,21 @@ std::string full_attr(const std::string& qstat_f, const std::string& name) {
   return "";
 }
 
+pid_t start_munged(const std::string& dir, std::string& why) {
+  if (run({"mungekey", "-c", "-k", dir + "/munge.key", "-b", "1024"}).code != 0) {
+    why = "mungekey failed (is the munge package installed?)";
+    return 0;
+  }
+  chmod((dir + "/munge.key").c_str(), 0600);
+  // munged daemonizes; its stdio must not hold our pipes open.
+  Result m = run({"sh", "-c", "exec munged -f --socket=" + dir + "/munge.sock --key-file=" + dir +
+                                  "/munge.key --pid-file=" + dir + "/munged.pid --log-file=" + dir +
+                                  "/munged.log --seed-file=" + dir + "/munged.seed </dev/null >/dev/null 2>&1"});
+  pid_t pid = m.code == 0 ? read_pid_file(dir + "/munged.pid") : 0;
+  if (!pid) why = "munged did not start";
+  return pid;
+}
+
 pid_t read_pid_file(const std::string& path) {
   std::ifstream in(path);
   pid_t p = 0;
@@ -164,20 +179,8 @@ Cluster::Cluster() {
   chmod(tmp_.c_str(), 0755);
   home_ = tmp_ + "/home";
   port_ = free_port();
-  if (run({"mungekey", "-c", "-k", tmp_ + "/munge.key", "-b", "1024"}).code != 0) {
-    why_ = "mungekey failed (is the munge package installed?)";
-    return;
-  }
-  chmod((tmp_ + "/munge.key").c_str(), 0600);
-  // munged daemonizes; its stdio must not hold our pipes open.
-  Result m = run({"sh", "-c", "exec munged -f --socket=" + tmp_ + "/munge.sock --key-file=" + tmp_ +
-                                  "/munge.key --pid-file=" + tmp_ + "/munged.pid --log-file=" + tmp_ +
-                                  "/munged.log --seed-file=" + tmp_ + "/munged.seed </dev/null >/dev/null 2>&1"});
-  if (m.code != 0) {
-    why_ = "munged did not start";
-    return;
-  }
-  munged_ = read_pid_file(tmp_ + "/munged.pid");
+  munged_ = start_munged(tmp_, why_);
+  if (!munged_) return;
   chmod(tmp_.c_str(), 0755);
   if (!start_server(true)) {
     why_ = "pbs_server did not start";

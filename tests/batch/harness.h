@@ -35,6 +35,10 @@ std::string job_id_of(const Result& qsub);           // qsub's output without th
 // One attribute's value from `qstat -f` output, "" if absent.
 std::string full_attr(const std::string& qstat_f, const std::string& name);
 
+// Starts munged with a fresh key of its own in `dir` (socket dir/munge.sock); returns its
+// pid, or 0 with `why` set.
+pid_t start_munged(const std::string& dir, std::string& why);
+
 pid_t read_pid_file(const std::string& path);  // 0 if unreadable
 bool process_gone(pid_t pid);                  // gone, or a zombie nobody reaped yet
 void kill_and_wait(pid_t pid, int sig);        // up to 10 s

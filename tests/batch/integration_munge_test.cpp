@@ -42,14 +42,9 @@ struct OtherMunge {
   bool ok = false;
   explicit OtherMunge(const std::string& parent) : dir(parent + "/other-munge"), sock(dir + "/munge.sock") {
     ::mkdir(dir.c_str(), 0755);
-    if (run({"mungekey", "-c", "-k", dir + "/munge.key", "-b", "1024"}).code != 0) return;
-    ::chmod((dir + "/munge.key").c_str(), 0600);
-    Result m = run({"sh", "-c", "exec munged -f --socket=" + sock + " --key-file=" + dir + "/munge.key --pid-file=" +
-                                    dir + "/munged.pid --log-file=" + dir + "/munged.log --seed-file=" + dir +
-                                    "/munged.seed </dev/null >/dev/null 2>&1"});
-    std::ifstream in(dir + "/munged.pid");
-    in >> pid;
-    ok = m.code == 0 && pid > 0;
+    std::string why;
+    pid = start_munged(dir, why);
+    ok = pid > 0;
   }
   ~OtherMunge() {
     if (pid > 0) ::kill(pid, SIGTERM);

@@ -49,19 +49,8 @@ NetCluster::NetCluster(int nodes, const std::string& mom_config, const std::vect
   tmp_ = tmpl;
   chmod(tmp_.c_str(), 0755);
   home_ = tmp_ + "/server";
-  if (run({"mungekey", "-c", "-k", tmp_ + "/munge.key", "-b", "1024"}).code != 0) {
-    why_ = "mungekey failed (is the munge package installed?)";
-    return;
-  }
-  chmod((tmp_ + "/munge.key").c_str(), 0600);
-  Result m = run({"sh", "-c", "exec munged -f --socket=" + tmp_ + "/munge.sock --key-file=" + tmp_ +
-                                  "/munge.key --pid-file=" + tmp_ + "/munged.pid --log-file=" + tmp_ +
-                                  "/munged.log --seed-file=" + tmp_ + "/munged.seed </dev/null >/dev/null 2>&1"});
-  if (m.code != 0) {
-    why_ = "munged did not start";
-    return;
-  }
-  munged_ = read_pid_file(tmp_ + "/munged.pid");
+  munged_ = start_munged(tmp_, why_);
+  if (!munged_) return;
 
   // The server's nodes file names every node; each mom has a PBS_HOME of its own.
   std::filesystem::create_directories(home_ + "/server_priv");
