@@ -20,6 +20,7 @@
 
 #include "client/client.h"
 #include "harness.h"
+#include "protocol_submit.h"
 
 using namespace reprise;
 using namespace reprise::test;
@@ -78,31 +79,14 @@ double submit_over_protocol(Cluster& c, int count, int workers, const std::strin
                             const std::vector<std::string>& queues = {}) {
   return as_user(c, [&] {
     auto start = Clock::now();
-    std::vector<pid_t> kids;
-    for (int w = 0; w < workers; ++w) {
-      pid_t k = fork();
-      if (k == 0) {
-        client::Connection conn;
-        std::string error;
-        if (!conn.open(error)) _exit(1);
-        for (int i = w; i < count; i += workers) {
-          wire::Request req;
-          req.set_op("submit");
-          (*req.mutable_attrs())["Job_Name"] = "bench";
-          if (!queues.empty()) (*req.mutable_attrs())["queue"] = queues[size_t(i) % queues.size()];
-          (*req.mutable_attrs())["Join_Path"] = "oe";
-          (*req.mutable_attrs())["Output_Path"] = "/dev/null";
-          if (hold) (*req.mutable_attrs())["Hold_Types"] = "u";
-          (*req.mutable_attrs())["Variable_List"] = "PBS_O_WORKDIR=/tmp";
-          req.set_script(script);
-          wire::Response resp;
-          if (!conn.call(req, resp, error) || resp.code() != 0) _exit(2);
-        }
-        _exit(0);
-      }
-      kids.push_back(k);
-    }
-    for (pid_t k : kids) waitpid(k, nullptr, 0);
+    submit_over_connections(count, workers, script, [&](int i, auto& a) {
+      a["Job_Name"] = "bench";
+      if (!queues.empty()) a["queue"] = queues[size_t(i) % queues.size()];
+      a["Join_Path"] = "oe";
+      a["Output_Path"] = "/dev/null";
+      if (hold) a["Hold_Types"] = "u";
+      a["Variable_List"] = "PBS_O_WORKDIR=/tmp";
+    });
     return std::chrono::duration<double>(Clock::now() - start).count();
   });
 }

@@ -14,8 +14,8 @@
 #include <sstream>
 #include <vector>
 
-#include "client/client.h"
 #include "harness.h"
+#include "protocol_submit.h"
 
 using namespace reprise;
 using namespace reprise::test;
@@ -35,37 +35,15 @@ bool submit_held(Cluster& c, const std::string& user, int count, int workers) {
     passwd* pw = getpwnam(user.c_str());
     if (!pw || initgroups(user.c_str(), pw->pw_gid) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) _exit(1);
     for (auto& [k, v] : c.env()) setenv(k.c_str(), v.c_str(), 1);
-    std::vector<pid_t> kids;
-    for (int w = 0; w < workers; ++w) {
-      pid_t k = fork();
-      if (k == 0) {
-        client::Connection conn;
-        std::string error;
-        if (!conn.open(error)) _exit(2);
-        for (int i = w; i < count; i += workers) {
-          wire::Request req;
-          req.set_op("submit");
-          auto& a = *req.mutable_attrs();
-          a["Job_Name"] = "load" + std::to_string(i);
-          a["queue"] = kQueues[size_t(i) % kQueues.size()];
-          a["Hold_Types"] = "u";
-          a["Join_Path"] = "oe";
-          a["Output_Path"] = "/dev/null";
-          a["Variable_List"] = "PBS_O_WORKDIR=/tmp,PBS_O_HOME=" + std::string(pw->pw_dir);
-          req.set_script("#!/bin/sh\ntrue\n");
-          wire::Response resp;
-          if (!conn.call(req, resp, error) || resp.code() != 0) _exit(3);
-        }
-        _exit(0);
-      }
-      kids.push_back(k);
-    }
-    int failed = 0;
-    for (pid_t k : kids) {
-      int st = 0;
-      waitpid(k, &st, 0);
-      if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) ++failed;
-    }
+    std::string home = pw->pw_dir;
+    int failed = submit_over_connections(count, workers, "#!/bin/sh\ntrue\n", [&](int i, auto& a) {
+      a["Job_Name"] = "load" + std::to_string(i);
+      a["queue"] = kQueues[size_t(i) % kQueues.size()];
+      a["Hold_Types"] = "u";
+      a["Join_Path"] = "oe";
+      a["Output_Path"] = "/dev/null";
+      a["Variable_List"] = "PBS_O_WORKDIR=/tmp,PBS_O_HOME=" + home;
+    });
     _exit(failed ? 4 : 0);
   }
   int st = 0;
