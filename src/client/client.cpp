@@ -74,7 +74,11 @@ bool Connection::call(wire::Request& req, wire::Response& resp, std::string& err
     req.set_credential(cred);
     sent_credential_ = true;
   }
-  if (!send_message(fd_, req, error)) return false;
+  if (!send_message(fd_, req, error)) {
+    // A server that refused the connection (too many connections) said why before closing.
+    std::string ignored;
+    return recv_message(fd_, resp, ignored, 1000);
+  }
   return recv_message(fd_, resp, error);
 }
 

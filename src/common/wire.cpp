@@ -1,6 +1,7 @@
 #include "common/wire.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,6 +20,13 @@ std::string encode_frame(const google::protobuf::MessageLite& msg) {
   out[3] = static_cast<char>(n);
   if (size > 0) msg.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out.data() + 4));
   return out;
+}
+
+size_t FrameReader::next_size() const {
+  if (buffered() < 4) return 4;
+  const auto* p = reinterpret_cast<const unsigned char*>(buffer_.data() + consumed_);
+  uint32_t n = (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
+  return n > kMaxFrameBytes ? 4 : 4 + size_t(n);
 }
 
 FrameReader::Result FrameReader::next(std::string& frame, std::string& error) {
@@ -47,7 +55,10 @@ FrameReader::Result FrameReader::next(std::string& frame, std::string& error) {
 
 static bool write_all(int fd, const char* data, size_t len, std::string& error) {
   while (len > 0) {
-    ssize_t w = ::write(fd, data, len);
+    // send(MSG_NOSIGNAL): a peer that hung up is an error to report, not a SIGPIPE that kills
+    // the client before it can read the server's reason.
+    ssize_t w = ::send(fd, data, len, MSG_NOSIGNAL);
+    if (w < 0 && errno == ENOTSOCK) w = ::write(fd, data, len);
     if (w < 0) {
       if (errno == EINTR) continue;
       error = std::string("write: ") + std::strerror(errno);

@@ -22,6 +22,10 @@ class FrameReader {
   void feed(const char* data, size_t len) { buffer_.append(data, len); }
   Result next(std::string& frame, std::string& error);
   size_t buffered() const { return buffer_.size() - consumed_; }
+  // Bytes the next frame needs in all (4 while its length is unknown or over the limit, so a
+  // caller reading "until the next frame is complete" never reads ahead for a refused frame).
+  size_t next_size() const;
+  bool has_frame() const { return buffered() >= 4 && buffered() >= next_size(); }
 
  private:
   std::string buffer_;

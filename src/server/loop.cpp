@@ -11,14 +11,17 @@
 
 #include <google/protobuf/arena.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "common/log.h"
 #include "common/munge_auth.h"
 #include "common/net.h"
 #include "common/pbs_home.h"
 #include "common/text_util.h"
+#include "server/limits.h"
 #include "server/server.h"
 
 namespace reprise::server {
@@ -43,6 +46,12 @@ static std::string peer_address(int fd) {
     return "[" + std::string(host) + "]:" + std::to_string(port);
   }
   return "unknown peer";
+}
+
+// The address part of "ip:port" / "[ip6]:port", for the per-address limit.
+static std::string address_of(const std::string& peer) {
+  size_t colon = peer.rfind(':');
+  return colon == std::string::npos ? peer : peer.substr(0, colon);
 }
 
 static std::string user_name(uid_t uid) {
@@ -91,6 +100,7 @@ bool Server::setup(std::string& error) {
   st_.name = read_file(priv + "/server_name", name) && !trim(name).empty() ? trim(name)
                                                                             : local_hostname();
 
+  setup_limits();
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   unix_fd_ = listen_unix(server_socket_path(opts_.home), error);
   if (unix_fd_ < 0) return false;
@@ -143,15 +153,22 @@ int Server::run() {
 void Server::loop() {
   std::vector<epoll_event> events(256);
   while (!stop_) {
-    int n = epoll_wait(epfd_, events.data(), int(events.size()), 1000);
+    // Connections with requests left over from the last pass (kFramesPerPass) go first.
+    std::vector<int> carried(ready_.begin(), ready_.end());
+    ready_.clear();
+    int n = epoll_wait(epfd_, events.data(), int(events.size()), carried.empty() ? 1000 : 0);
     if (n < 0 && errno != EINTR) break;
+    for (int fd : carried)
+      if (auto it = conns_.find(fd); it != conns_.end() && !it->second.paused) process_frames(it->second);
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
       if (fd == unix_fd_) accept_on(fd, true);
       else if (fd == tcp_fd_) accept_on(fd, false);
       else if (fd == sig_fd_) stop_ = true;
       else if (auto it = conns_.find(fd); it != conns_.end()) {
-        if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_from(it->second);
+        // A paused peer that hung up cannot read what it is owed: drop it.
+        if (it->second.paused && (events[i].events & (EPOLLHUP | EPOLLERR))) close_conn(fd);
+        else if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_from(it->second);
         if (auto again = conns_.find(fd); again != conns_.end() && (events[i].events & EPOLLOUT))
           flush(again->second);
       }
@@ -162,12 +179,19 @@ void Server::loop() {
 }
 
 void Server::accept_on(int listen_fd, bool local) {
-  for (;;) {
+  for (int k = 0; k < kAcceptsPerPass; ++k) {
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) return;
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EMFILE && errno != ENFILE) return;
+      accept_failed(listen_fd);
+      if (listeners_paused_until_) return;
+      continue;
+    }
     Conn c;
     c.fd = fd;
     c.local = local;
+    c.since = c.last_progress = now_seconds();
     if (local) {
       gid_t gid;
       pid_t pid;
@@ -180,9 +204,11 @@ void Server::accept_on(int listen_fd, bool local) {
       c.host = st_.name;
     } else {
       c.peer = peer_address(fd);
+      c.ip = address_of(c.peer);
     }
+    if (!admit_at_accept(c)) continue;
     epoll_event ev{};
-    ev.events = EPOLLIN;
+    ev.events = c.events = EPOLLIN;
     ev.data.fd = fd;
     epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
     conns_[fd] = std::move(c);
@@ -190,20 +216,38 @@ void Server::accept_on(int listen_fd, bool local) {
 }
 
 void Server::read_from(Conn& c) {
-  char buf[65536];
-  for (;;) {
+  // Read only up to the next complete frame plus kReadAhead: what is not read stays in the
+  // socket, so a client that sends faster than it is served is slowed down by its own kernel.
+  char buf[kReadAhead];
+  while (c.reader.buffered() < std::max(c.reader.next_size(), kReadAhead)) {
     ssize_t n = ::read(c.fd, buf, sizeof buf);
     if (n > 0) {
       c.reader.feed(buf, size_t(n));
+      c.last_progress = now_seconds();
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
     close_conn(c.fd);  // EOF or error
     return;
   }
+  process_frames(c);
+}
+
+void Server::process_frames(Conn& c) {
   std::string frame, error;
   int fd = c.fd;
-  for (;;) {
+  for (int k = 0; !c.close_after_flush; ++k) {
+    if (over_output_limit(c)) {
+      // Backpressure: nothing more is read or handled until its output is sent (flush).
+      c.paused = true;
+      set_events(c);
+      return;
+    }
+    if (k == kFramesPerPass) {
+      if (c.reader.has_frame()) ready_.insert(fd);
+      return;
+    }
+    size_t before = replies_.size();
     auto r = c.reader.next(frame, error);
     if (r == FrameReader::kNeedMore) break;
     if (r == FrameReader::kError) {
@@ -211,11 +255,16 @@ void Server::read_from(Conn& c) {
       wire::Response resp = error_response(kErrProtocol, "Protocol error: " + error);
       replies_.push_back({fd, encode_frame(resp), false, "protocol"});
       c.close_after_flush = true;
-      epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);  // read nothing more from it
+      set_events(c);  // read nothing more from it
       break;
     }
     handle_frame(c, frame);
     if (!conns_.count(fd)) return;
+    for (size_t i = before; i < replies_.size(); ++i)
+      if (replies_[i].fd == fd) {
+        c.pending_out += replies_[i].frame.size();
+        account(c, long(replies_[i].frame.size()));
+      }
   }
 }
 
@@ -252,6 +301,7 @@ void Server::handle_frame(Conn& c, const std::string& frame) {
     c.user = user_name(m.uid);
     c.host = m.payload.empty() ? "*" : m.payload;
   }
+  if (!c.user_counted && !admitted(c)) return;  // limits.cpp: connections per user
   if (c.is_mom || starts_with(req.op(), "mom_")) {
     mom_message(c, req);
     return;
@@ -284,6 +334,7 @@ void Server::close_conn(int fd) {
       log_line("node " + n->first + " is down (mom disconnected)");
     }
   }
+  forget_limits(it->second);
   epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
   ::close(fd);
   conns_.erase(it);
@@ -293,27 +344,21 @@ void Server::flush(Conn& c) {
   while (!c.out.empty()) {
     ssize_t w = ::write(c.fd, c.out.data(), c.out.size());
     if (w < 0) {
-      if (errno == EAGAIN) {
-        epoll_event ev{};
-        ev.events = (c.close_after_flush ? 0u : uint32_t(EPOLLIN)) | EPOLLOUT;
-        ev.data.fd = c.fd;
-        if (epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev) != 0) epoll_ctl(epfd_, EPOLL_CTL_ADD, c.fd, &ev);
-        return;
-      }
+      if (errno == EAGAIN) break;
       if (errno == EINTR) continue;
       close_conn(c.fd);
       return;
     }
     c.out.erase(0, size_t(w));
+    c.last_progress = now_seconds();
+    account(c, -long(w));
   }
-  if (c.close_after_flush) {
+  if (c.out.empty() && c.close_after_flush) {
     close_conn(c.fd);
     return;
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = c.fd;
-  epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
+  resume(c);
+  set_events(c);
 }
 
 void Server::end_of_pass() {
@@ -341,8 +386,13 @@ void Server::end_of_pass() {
   for (auto& r : replies_) {
     auto it = conns_.find(r.fd);
     if (it == conns_.end()) continue;
-    if (it->second.out.empty()) it->second.out = std::move(r.frame);  // a big reply is not copied
-    else it->second.out += r.frame;
+    Conn& c = it->second;
+    // Counted as pending when made; a failed commit may have replaced it by a shorter one.
+    size_t counted = std::min(c.pending_out, r.frame.size());
+    c.pending_out -= counted;
+    account(c, long(r.frame.size()) - long(counted));
+    if (c.out.empty()) c.out = std::move(r.frame);  // a big reply is not copied
+    else c.out += r.frame;
   }
   for (auto& m : mom_cmds_) {
     auto n = st_.nodes.find(m.node);
@@ -353,8 +403,10 @@ void Server::end_of_pass() {
   replies_.clear();
   mom_cmds_.clear();
   std::vector<int> fds;
-  for (auto& [fd, c] : conns_)
+  for (auto& [fd, c] : conns_) {
+    if (c.pending_out) account(c, -long(std::exchange(c.pending_out, 0)));
     if (!c.out.empty() || c.close_after_flush) fds.push_back(fd);
+  }
   for (int fd : fds)
     if (auto it = conns_.find(fd); it != conns_.end()) flush(it->second);
 }
@@ -362,6 +414,7 @@ void Server::end_of_pass() {
 void Server::housekeeping() {
   last_housekeeping_ = now_seconds();
   check_nodes();
+  check_idle();
   long keep = 0;
   parse_int(attr_or(st_.attrs, "keep_completed", "0"), keep);
   std::vector<long> purge;

@@ -19,7 +19,7 @@ bool attribute_kind(const std::string& objtype, const std::string& name, Kind& k
       {"scheduling", Kind::kBool}, {"default_queue", Kind::kText}, {"managers", Kind::kList},
       {"operators", Kind::kList}, {"query_other_jobs", Kind::kBool}, {"keep_completed", Kind::kInt},
       {"acl_roots", Kind::kList}, {"kill_delay", Kind::kInt}, {"node_check_rate", Kind::kInt},
-      {"node_fail_requeue", Kind::kInt},
+      {"node_fail_requeue", Kind::kInt}, {"tcp_timeout", Kind::kInt},
       {"comment", Kind::kText}, {"log_level", Kind::kInt}, {"mail_from", Kind::kText},
       {"allow_node_submit", Kind::kBool}, {"server_name", Kind::kText}};
   static const std::map<std::string, Kind> queue = {

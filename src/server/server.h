@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,15 @@ struct Conn {
   FrameReader reader;
   std::string out;       // bytes ready to send (committed replies only)
   bool close_after_flush = false;
+  // Limits (limits.cpp): what this connection holds, and when it last made progress.
+  size_t pending_out = 0;        // bytes of this pass's replies, not yet moved to `out`
+  bool paused = false;           // its (or its user's) unsent output is over the limit
+  uint32_t events = 0;           // epoll mask registered for fd
+  long since = 0;                // accept time: the first request is due within a limit
+  long last_progress = 0;        // last time bytes moved either way (tcp_timeout)
+  std::string ip;                // TCP peer address without the port
+  bool unauth_counted = false;   // counted in unauth_by_ip_ (TCP, no request yet)
+  bool user_counted = false;     // counted in users_[uid]
 };
 
 // Identity of the requester as the permission checks see it.
@@ -69,6 +79,23 @@ class Server {
   void end_of_pass();
   void flush(Conn& c);
   void housekeeping();
+  void process_frames(Conn& c);
+
+  // Limits per connection and per user (limits.cpp; docs/batch-system.md, "Limits").
+  void setup_limits();
+  void accept_failed(int listen_fd);
+  bool admit_at_accept(Conn& c);  // false: refused, fd closed
+  bool admitted(Conn& c);         // once the uid is known; false: refused, closing
+  void refuse_now(int fd, const std::string& why);
+  void note_refusal(const std::string& line);
+  void check_idle();
+  bool over_output_limit(const Conn& c) const;
+  void account(Conn& c, long delta);  // the user's queued output changed by delta bytes
+  void forget_limits(Conn& c);        // c is closing
+  void resume(Conn& c);
+  void set_events(Conn& c);
+  size_t client_cap() const;
+  int user_cap() const;
 
   // Requests.
   wire::Response dispatch(Conn& c, const wire::Request& req);
@@ -130,6 +157,21 @@ class Server {
   };
   std::vector<PendingReply> replies_;
   std::vector<PendingMom> mom_cmds_;
+  // Limits (limits.cpp).
+  struct UserUse {
+    int conns = 0;
+    size_t queued = 0;  // unsent output of all its connections
+  };
+  std::map<uid_t, UserUse> users_;
+  int clients_ = 0;                         // connections counted in users_
+  std::map<std::string, int> unauth_by_ip_;
+  int unauth_ = 0;
+  size_t fd_limit_ = 1024;
+  int spare_fd_ = -1;                       // given up to drain the listener when out of fds
+  long listeners_paused_until_ = 0;
+  std::set<int> ready_;                     // complete frames left for the next pass
+  long refusal_logged_ = 0, refusals_unlogged_ = 0;
+  std::string last_refusal_;
 };
 
 // Helpers shared by the handler files.
