@@ -23,7 +23,7 @@ class CkAttack : public CkJobs {
 // Finding 1: checkpoint_dir=/etc made the root mom create /etc/ID.CK owned by the user.
 TEST_F(CkAttack, CheckpointDirTheUserCannotWriteIsNotCreatedAsRoot) {
   std::string id = submit_counting({"-c", "enabled", "-W", "checkpoint_dir=/etc"}, 60, 100);
-  ASSERT_FALSE(id.empty());
+  ASSERT_FALSE(id.empty()) << c.cmd(kUser, {"qsub", "-c", "enabled", "-W", "checkpoint_dir=/etc"}, work_, "true\n").err;
   ASSERT_TRUE(wait_lines(id, 3)) << why(id);
   ASSERT_EQ(c.cmd(kUser, {"qchkpt", id}).code, 0);
   ASSERT_TRUE(wait_comment(id, "checkpoint directory")) << why(id);
@@ -46,7 +46,7 @@ TEST_F(CkAttack, CheckpointDirTheUserCannotWriteIsNotCreatedAsRoot) {
 // mom's lstat and its chown handed any file to the user (about 20 qchkpt calls were enough).
 TEST_F(CkAttack, SymlinkSwapInUsersCheckpointDirGivesAwayNothing) {
   std::string dir = work_ + "/images";
-  ASSERT_EQ(c.cmd(kUser, {"mkdir", "-p", dir}).code, 0);
+  ASSERT_EQ(run({"mkdir", "-p", dir}, kUser).code, 0);
   std::string secret = c.tmp() + "/root-secret";
   spit(secret, "root's\n", 0600);
   std::string id = submit_counting({"-c", "enabled", "-W", "checkpoint_dir=" + dir}, 400, 100);
@@ -90,9 +90,9 @@ TEST_F(CkAttack, NobodyPlantsEntriesInPbsHomeCheckpoint) {
   ASSERT_FALSE(first.empty());
   long seq = std::stol(seq_of(first));
   std::string next = std::to_string(seq + 1) + first.substr(first.find('.'));
-  Result plant = c.cmd(kUser, {"mkdir", base + "/" + next + ".CK"});
+  Result plant = run({"mkdir", base + "/" + next + ".CK"}, kUser);
   EXPECT_NE(plant.code, 0) << "a user created " << next << ".CK";
-  c.cmd(kUser, {"ln", "-s", "/etc", base + "/" + next + ".CK"});
+  run({"ln", "-s", "/etc", base + "/" + next + ".CK"}, kUser);
   std::string id = submit_counting({"-c", "enabled"}, 40, 100);
   ASSERT_EQ(id, next);
   ASSERT_TRUE(wait_lines(id, 4)) << why(id);
@@ -106,7 +106,7 @@ TEST_F(CkAttack, NobodyPlantsEntriesInPbsHomeCheckpoint) {
 // the older image, and a restart from it would repeat work silently).
 TEST_F(CkAttack, CheckpointCompletedWhileMomWasDeadIsAdopted) {
   std::string script = c.tmp() + "/slow_checkpoint_script";
-  spit(script, "#!/bin/sh\nsleep 4\nexec " + bin("reprise_checkpoint_script") + " \"$@\"\n", 0755);
+  spit(script, "#!/bin/sh\nsleep 4\nexec /bin/sh " + bin("reprise_checkpoint_script") + " \"$@\"\n", 0755);
   mom_config({"$checkpoint_script " + script});
   std::string id = submit_counting({"-c", "enabled"}, 150, 100);
   ASSERT_FALSE(id.empty());
