@@ -94,7 +94,6 @@ int main(int argc, char** argv) {
   for (const auto& [k, v] : sub.attrs) (*req.mutable_attrs())[k] = v;
   for (const auto& [k, v] : sub.resources) (*req.mutable_attrs())["Resource_List." + k] = v;
   (*req.mutable_attrs())["Variable_List"] = encode_variable_list(vars);
-  (*req.mutable_attrs())["submit_host"] = this_host();
   (*req.mutable_attrs())["submit_args"] = join(std::vector<std::string>(cli.begin() + 1, cli.end()), " ");
   req.set_script(script);
 

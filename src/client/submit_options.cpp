@@ -4,6 +4,7 @@
 
 #include "common/net.h"
 #include "common/resources.h"
+#include "common/checkpoint_policy.h"
 #include "common/text_util.h"
 
 namespace reprise::client {
@@ -32,20 +33,9 @@ bool valid_job_name(const std::string& n) {
 }  // namespace
 
 bool valid_checkpoint_option(const std::string& value, std::string& error) {
-  for (const std::string& item : split(value, ',')) {
-    std::string v = trim(item);
-    long n;
-    if (v == "none" || v == "enabled" || v == "shutdown" || v == "periodic" || v == "n" || v == "s" || v == "c" || v == "u")
-      continue;
-    if ((starts_with(v, "interval=") && parse_int(v.substr(9), n) && n > 0) ||
-        (starts_with(v, "depth=") && parse_int(v.substr(6), n) && n > 0) ||
-        (starts_with(v, "c=") && parse_int(v.substr(2), n) && n > 0) ||
-        (starts_with(v, "dir=") && v.size() > 4 && v[4] == '/'))
-      continue;
-    error = "illegal -c value '" + value + "'";
-    return false;
-  }
-  return true;
+  if (valid_checkpoint_value(value)) return true;
+  error = "illegal -c value '" + value + "'";
+  return false;
 }
 
 bool apply_submit_options(const std::vector<std::string>& args, const std::string& cwd,

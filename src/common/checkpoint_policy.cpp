@@ -1,5 +1,6 @@
 #include "common/checkpoint_policy.h"
 
+#include "common/names.h"
 #include "common/text_util.h"
 
 namespace reprise {
@@ -28,6 +29,23 @@ CheckpointPolicy parse_checkpoint_policy(const std::string& value) {
     }
   }
   return p;
+}
+
+bool valid_checkpoint_value(const std::string& value) {
+  if (value.empty()) return false;
+  for (const std::string& item : split(value, ',')) {
+    std::string v = trim(item);
+    long n;
+    if (v == "none" || v == "enabled" || v == "shutdown" || v == "periodic" || v == "n" || v == "s" || v == "c" || v == "u")
+      continue;
+    if ((starts_with(v, "interval=") && parse_int(v.substr(9), n) && n > 0) ||
+        (starts_with(v, "depth=") && parse_int(v.substr(6), n) && n > 0) ||
+        (starts_with(v, "c=") && parse_int(v.substr(2), n) && n > 0) ||
+        (starts_with(v, "dir=") && valid_absolute_path(v.substr(4))))
+      continue;
+    return false;
+  }
+  return true;
 }
 
 }  // namespace reprise

@@ -17,4 +17,9 @@ struct CheckpointPolicy {
 };
 CheckpointPolicy parse_checkpoint_policy(const std::string& value);
 
+// A -c value the server accepts: none, enabled, shutdown, periodic, interval=N, depth=N,
+// dir=PATH (an absolute path without "." or ".." parts), or the old n, s, c, c=MIN, u forms;
+// comma-separated. The client checks with it before sending, the server again on receipt.
+bool valid_checkpoint_value(const std::string& value);
+
 }  // namespace reprise

@@ -3,12 +3,16 @@
 // or Reprise's cr_checkpoint / cr_restart) as the job's owner.
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "common/checkpoint_policy.h"
 #include "common/pbs_home.h"
 #include "mom/job_launch.h"
+#include "mom/image_dir.h"
 #include "mom/job_record.h"
 
 namespace reprise::mom {
@@ -26,20 +30,18 @@ struct CheckpointResult {
   std::string error;  // one line when !ok
 };
 
-// Takes a checkpoint of a running job, as its owner, and waits for it.
+// Takes a checkpoint of a running job, as its owner, and waits for it. `started` gets the
+// pid of the checkpoint command as soon as it runs (the mom records it, so that a mom
+// restarted meanwhile can wait for it and report its image).
 CheckpointResult checkpoint_job(const std::string& home, const MomConfig& config, const JobRecord& job,
-                                CheckpointReason reason);
-
-// Deletes the oldest images of the job beyond `depth` (0 keeps all).
-void prune_images(const std::string& dir, const std::string& job_id, long depth);
-
-// The job's image directory: CHECKPOINT_DIR/JOBID.CK.
-std::string image_dir(const std::string& home, const JobRecord& job);
+                                CheckpointReason reason, const std::function<void(pid_t)>& started);
 
 // The command that restarts the job from its image, or an empty vector if it
 // has none (then it starts from its script). `%SESSION%` stands for the
 // session id, known only in the job's process.
-std::vector<std::string> restart_command(const std::string& home, const MomConfig& config, const JobRecord& job);
+// The image's existence is checked as the owner.
+std::vector<std::string> restart_command(const std::string& home, const MomConfig& config, const JobRecord& job,
+                                         const Owner& owner);
 
 // The command that starts a checkpointable job: $checkpoint_run_exe (default
 // cr_run) in front of the login shell.

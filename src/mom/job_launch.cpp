@@ -44,7 +44,7 @@ JobCommand job_command(const std::string& home, const JobRecord& job, const Owne
   if (parse_checkpoint_policy(job.attr("Checkpoint")).enabled) {
     // A job with an image restarts from it; otherwise it starts under
     // $checkpoint_run_exe so that it can be checkpointed.
-    std::vector<std::string> restart = restart_command(home, config, job);
+    std::vector<std::string> restart = restart_command(home, config, job, owner);
     if (!restart.empty()) return {restart, restart[0], true};
     std::vector<std::string> run = checkpointable_command(config, shell);
     return {run, run[0], false};

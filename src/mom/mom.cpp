@@ -15,15 +15,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
 #include "common/log.h"
 #include "common/munge_auth.h"
+#include "common/names.h"
 #include "common/net.h"
 #include "common/resources.h"
 #include "common/text_util.h"
 #include "mom/job_launch.h"
+#include "mom/owner_process.h"
 
 namespace reprise::mom {
 
@@ -59,6 +62,16 @@ bool Mom::setup(std::string& error) {
   ::mkdir(mom_priv_dir(home_).c_str(), 0751);
   ::mkdir(jobs_dir_.c_str(), 0751);
   ::mkdir((home_ + "/aux").c_str(), 0755);
+  // PBS_HOME/checkpoint holds one directory per job, made by root and given to the owner.
+  // Nobody else may create entries in it: job ids are predictable, and an entry planted
+  // under the next id would make that job's checkpoints fail (older homes had it 1777).
+  std::string ck = home_ + "/checkpoint";
+  ::mkdir(ck.c_str(), 0755);
+  struct stat ck_st{};
+  if (::lstat(ck.c_str(), &ck_st) == 0 && S_ISDIR(ck_st.st_mode) && ck_st.st_uid == 0 && (ck_st.st_mode & 022)) {
+    ::chmod(ck.c_str(), 0755);
+    log_line(ck + " was writable by others; it is now 0755");
+  }
 
   sigset_t mask;
   sigemptyset(&mask);
@@ -95,6 +108,8 @@ bool Mom::setup(std::string& error) {
   }
   for (auto& [id, job] : jobs_) {
     if (job.finished) continue;
+    // A checkpoint may have completed (or may still be running) while no mom was there.
+    recover_checkpoint(job, false);
     if (job.supervisor && process_start_time(job.supervisor) == job.supervisor_start) {
       watch(job);
     } else if (read_exit_file(jobs_dir_, job)) {
@@ -328,6 +343,12 @@ void Mom::read_server() {
 }
 
 void Mom::handle(const wire::MomCommand& cmd) {
+  // Job ids become file names here (mom_priv/jobs/ID.JB, aux/ID, ID.CK): whoever sent it, an
+  // id that is not SEQ[.INDEX].SERVER is refused before anything touches a path.
+  if (cmd.op() != "registered" && !valid_job_id(cmd.id())) {
+    log_line("ignoring '" + cmd.op() + "' for an invalid job id (" + std::to_string(cmd.id().size()) + " bytes)");
+    return;
+  }
   if (cmd.op() == "run") {
     start_job(cmd);
     return;
@@ -434,6 +455,8 @@ void Mom::supervisor_exited(const std::string& id) {
 }
 
 void Mom::finish(JobRecord& job, int exit_status, const std::string& comment) {
+  // A hold checkpoint started by an earlier mom stops the job once its image is durable.
+  if (checkpoints_in_flight_.count(job.id)) recover_checkpoint(job, false, true);
   job.finished = true;
   job.exit_status = exit_status;
   long elapsed = job.start_time ? now_seconds() - job.start_time : 0;
@@ -461,6 +484,11 @@ void Mom::tick() {
   // Not before the server has said which of our jobs are still ours: a stale copy of a
   // job that moved elsewhere must not write images next to the current run's.
   if (reconciled_) periodic_checkpoints(now);
+  for (const std::string& id : std::vector<std::string>(checkpoints_in_flight_.begin(), checkpoints_in_flight_.end())) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || it->second.finished) checkpoints_in_flight_.erase(id);
+    else recover_checkpoint(it->second, true);
+  }
   long interval = 45;  // TORQUE's default $status_update_time
   if (auto it = config_.values.find("status_update_time"); it != config_.values.end())
     parse_int(trim(it->second), interval);
@@ -484,19 +512,21 @@ void Mom::tick() {
       std::string msg = "=>> PBS: job killed: walltime " + std::to_string(now - job.start_time) +
                         " exceeded limit " + std::to_string(job.walltime_limit) + "\n";
       std::string err_path = local_path(job.attr(job.attr("Join_Path") == "oe" ? "Output_Path" : "Error_Path"));
-      int fd = ::open(err_path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-      // We are root here: write only into a regular file that belongs to the job's owner.
-      struct stat st;
-      passwd* pw = getpwnam(job.attr("euser").c_str());
-      if (fd >= 0 && (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !pw || st.st_uid != pw->pw_uid)) {
-        ::close(fd);
-        fd = -1;
-      }
-      if (fd >= 0) {
-        ssize_t ignored = ::write(fd, msg.data(), msg.size());
-        (void)ignored;
-        ::close(fd);
-      }
+      // The path is the user's: append as the owner, never as root.
+      Owner owner;
+      std::string why, ignored;
+      if (resolve_owner(job, owner, why))
+        as_owner(owner, [&](std::string&) {
+          int fd = ::open(err_path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+          struct stat st{};
+          if (fd < 0) return 1;
+          if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            ssize_t w = ::write(fd, msg.data(), msg.size());
+            (void)w;
+          }
+          ::close(fd);
+          return 0;
+        }, ignored);
       log_line("job " + id + " exceeded its walltime; killing it");
       kill_session(job, SIGTERM);
       job.kill_deadline = now + 2;
@@ -517,7 +547,15 @@ void Mom::checkpoint(JobRecord& job, CheckpointReason reason) {
     job.used[reason == CheckpointReason::kHold ? "reprise_held" : "reprise_requeue"] = "1";
     save_record(jobs_dir_, job, error);
   }
-  CheckpointResult r = checkpoint_job(home_, config_, job, reason);
+  CheckpointResult r = checkpoint_job(home_, config_, job, reason, [&](pid_t pid) {
+    // Durable before we wait: a mom killed now finds the checkpoint when it comes back.
+    job.attrs["_checkpoint_pid"] = std::to_string(pid);
+    job.attrs["_checkpoint_pid_start"] = std::to_string(process_start_time(pid));
+    std::string ignored;
+    save_record(jobs_dir_, job, ignored);
+  });
+  job.attrs.erase("_checkpoint_pid");
+  job.attrs.erase("_checkpoint_pid_start");
   job.attrs["_last_checkpoint"] = std::to_string(now_seconds());
   wire::JobReport rep = report(job);
   if (r.ok) {
@@ -536,6 +574,57 @@ void Mom::checkpoint(JobRecord& job, CheckpointReason reason) {
   msg.set_version(kProtocolVersion);
   msg.set_op("mom_checkpointed");
   *msg.add_jobs() = rep;
+  send(msg);
+}
+
+void Mom::recover_checkpoint(JobRecord& job, bool report, bool now) {
+  if (!parse_checkpoint_policy(job.attr("Checkpoint")).enabled) return;
+  long pid = 0;
+  if (parse_int(job.attr("_checkpoint_pid"), pid) && pid > 0) {
+    unsigned long long start = std::strtoull(job.attr("_checkpoint_pid_start").c_str(), nullptr, 10);
+    if (!now && start && process_start_time(pid_t(pid)) == start) {
+      if (checkpoints_in_flight_.insert(job.id).second)
+        log_line("job " + job.id + ": a checkpoint started before the mom restarted is still running (pid " +
+                 std::to_string(pid) + "); waiting for it");
+      return;
+    }
+  } else if (!now) {
+    return;  // no checkpoint was running when the mom went away
+  }
+  checkpoints_in_flight_.erase(job.id);
+  job.attrs.erase("_checkpoint_pid");
+  job.attrs.erase("_checkpoint_pid_start");
+  std::string error;
+  Owner owner;
+  std::string name;
+  long mtime = 0;
+  bool found = resolve_owner(job, owner, error) &&
+               newest_image(owner, image_dir(home_, job), job.id, job.start_time, name, mtime);
+  std::string current = job.attr("checkpoint_name");
+  if (found && !current.empty() && name != current) {
+    std::vector<std::string> both{current, name};
+    sort_image_names(both, job.id);
+    found = both.back() == name;
+  }
+  if (!found || name == current) {
+    // The interrupted checkpoint left no image: a hold or shutdown it was for did not happen.
+    if (!job.finished && !job.kill_deadline) {
+      job.used.erase("reprise_held");
+      job.used.erase("reprise_requeue");
+    }
+    save_record(jobs_dir_, job, error);
+    return;
+  }
+  job.attrs["checkpoint_name"] = name;
+  job.used["checkpoint_name"] = name;
+  job.used["checkpoint_time"] = std::to_string(mtime);
+  save_record(jobs_dir_, job, error);
+  log_line("job " + job.id + ": image " + name + " was completed while no mom was watching; it is the job's checkpoint");
+  if (!report) return;
+  wire::Request msg;
+  msg.set_version(kProtocolVersion);
+  msg.set_op("mom_checkpointed");
+  *msg.add_jobs() = this->report(job);
   send(msg);
 }
 

@@ -3,6 +3,7 @@
 // acknowledges. Everything about a job is in mom_priv/jobs/, so a restarted mom carries on.
 #pragma once
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,11 @@ class Mom {
   // Checkpoints a running job and tells the server (checkpoint.h).
   void checkpoint(JobRecord& job, CheckpointReason reason);
   void periodic_checkpoints(long now);
+  // After a mom restart: adopts the newest image of the job's current run that its record
+  // does not name yet (the mom died between the image's rename and its report), and tells
+  // the server when `report`. While the checkpoint command still runs the job waits in
+  // checkpoints_in_flight_ (unless `now`: its supervisor ended, the image is durable).
+  void recover_checkpoint(JobRecord& job, bool report, bool now = false);
   void shutdown_checkpoints();
   wire::JobReport report(const JobRecord& job) const;
   std::map<std::string, std::string> node_status() const;
@@ -47,6 +53,7 @@ class Mom {
   MomConfig config_;
   int epfd_ = -1, sig_fd_ = -1, timer_fd_ = -1, server_fd_ = -1;
   bool stop_ = false;
+  std::set<std::string> checkpoints_in_flight_;
   long next_connect_ = 0;
   long last_status_ = 0;  // when node status was last sent
   bool reconciled_ = false;  // the server has answered our first registration

@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/munge_auth.h"
+#include "common/names.h"
 #include "common/net.h"
 #include "common/pbs_home.h"
 #include "common/text_util.h"
@@ -99,6 +100,11 @@ bool Server::setup(std::string& error) {
   std::string name;
   st_.name = read_file(priv + "/server_name", name) && !trim(name).empty() ? trim(name)
                                                                             : local_hostname();
+  // The name ends every job id, and job ids become file names on the moms.
+  if (!valid_host_name(st_.name)) {
+    error = "server name '" + st_.name + "' (" + priv + "/server_name) is not a host name (letters, digits, '-', '_', '.')";
+    return false;
+  }
 
   setup_limits();
   epfd_ = epoll_create1(EPOLL_CLOEXEC);

@@ -31,7 +31,7 @@ bool Server::create_home(std::string& error) {
   for (const Dir& d : {Dir{h, 0755}, Dir{h + "/server_priv", 0750}, Dir{h + "/server_logs", 0750},
                        Dir{h + "/mom_priv", 0751}, Dir{h + "/mom_priv/jobs", 0751},
                        Dir{h + "/mom_logs", 0750}, Dir{h + "/spool", 01777},
-                       Dir{h + "/undelivered", 01777}, Dir{h + "/checkpoint", 01777},
+                       Dir{h + "/undelivered", 01777}, Dir{h + "/checkpoint", 0755},
                        Dir{h + "/aux", 0755}}) {
     if (::mkdir(d.path.c_str(), d.mode) != 0 && errno != EEXIST) {
       error = "cannot create " + d.path + ": " + std::strerror(errno);

@@ -2,6 +2,7 @@
 #include "common/log.h"
 #include "common/munge_auth.h"
 #include "common/text_util.h"
+#include "server/job_attrs.h"
 #include "server/server.h"
 
 namespace reprise::server {
@@ -18,12 +19,28 @@ static bool ours(const Job* job, const std::string& node, const wire::JobReport&
   return job && job->state() == 'R' && job->first_node() == node && same_run(*job, rep);
 }
 
+// The attributes of a mom's report that a mom may set (the attribute table says which: state
+// results, resources used, checkpoint results); anything else is dropped and logged. A mom
+// can never change a job's owner, paths, script or resources.
+static Attrs mom_owned(const Job& job, const wire::JobReport& rep) {
+  Attrs out;
+  for (const auto& [k, v] : rep.attrs()) {
+    if (starts_with(k, "_")) continue;  // protocol fields such as _start_count
+    int code;
+    std::string error;
+    if (may_set_job_attr(k, v, AttrSetter::kMomReport, false, code, error)) out[k] = v;
+    else log_line("job " + job.id + ": ignoring a mom's report of " + k + " (" + error + ")");
+  }
+  return out;
+}
+
 // Checkpoints the mom took while the server could not hear about them.
 static bool take_checkpoint_report(Job& job, const wire::JobReport& rep) {
-  auto name = rep.attrs().find("checkpoint_name");
-  if (name == rep.attrs().end() || name->second.empty() || name->second == job.attr("checkpoint_name")) return false;
+  Attrs a = mom_owned(job, rep);
+  auto name = a.find("checkpoint_name");
+  if (name == a.end() || name->second.empty() || name->second == job.attr("checkpoint_name")) return false;
   job.attrs["checkpoint_name"] = name->second;
-  if (auto t = rep.attrs().find("checkpoint_time"); t != rep.attrs().end()) job.attrs["checkpoint_time"] = t->second;
+  if (auto t = a.find("checkpoint_time"); t != a.end()) job.attrs["checkpoint_time"] = t->second;
   return true;
 }
 
@@ -162,19 +179,22 @@ void Server::send_checkpoint(Job& job, const std::string& reason) {
 }
 
 void Server::job_checkpointed(Job& job, const wire::JobReport& rep) {
-  const auto& a = rep.attrs();
-  if (a.count("checkpoint_error")) {
-    job.attrs["comment"] = a.at("checkpoint_error");
+  if (auto e = rep.attrs().find("checkpoint_error"); e != rep.attrs().end()) {
+    std::string line = e->second.substr(0, 4096);  // a program's message: one printable line
+    for (char& ch : line)
+      if (static_cast<unsigned char>(ch) < 32 || ch == 127) ch = ' ';
+    job.attrs["comment"] = line;
   } else {
-    job.attrs["checkpoint_name"] = a.count("checkpoint_name") ? a.at("checkpoint_name") : "";
+    Attrs a = mom_owned(job, rep);
+    if (a.count("checkpoint_name")) job.attrs["checkpoint_name"] = a.at("checkpoint_name");
     if (a.count("checkpoint_time")) job.attrs["checkpoint_time"] = a.at("checkpoint_time");
   }
   save(job);
 }
 
 void Server::job_finished(Job& job, const wire::JobReport& rep) {
-  for (const auto& [k, v] : rep.attrs())
-    if (!starts_with(k, "_")) job.attrs[k] = v;
+  Attrs reported = mom_owned(job, rep);
+  for (const auto& [k, v] : reported) job.attrs[k] = v;
   bool held = job.attrs.erase("reprise_held") > 0;
   bool shutdown = job.attrs.erase("reprise_requeue") > 0;
   if (held || shutdown) {
@@ -189,7 +209,7 @@ void Server::job_finished(Job& job, const wire::JobReport& rep) {
     return;
   }
   std::string comment = job.attr("_deleting").empty() ? "" : "Job deleted";
-  if (rep.attrs().count("comment")) comment = rep.attrs().at("comment");
+  if (reported.count("comment")) comment = reported.at("comment");
   complete(job, rep.exit_status(), comment);
 }
 

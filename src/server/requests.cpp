@@ -9,6 +9,7 @@
 #include "common/job_env.h"
 #include "common/resources.h"
 #include "common/text_util.h"
+#include "server/job_attrs.h"
 #include "server/server.h"
 
 #include "common/checkpoint_policy.h"
@@ -33,24 +34,6 @@ bool in_acl(const std::string& list, const std::string& user, const std::string&
     if (u == user && host_matches(h, host)) return true;
   }
   return false;
-}
-
-// Attributes a submitter may set; plus every Resource_List.* (validated separately).
-const std::set<std::string>& settable_job_attrs() {
-  static const std::set<std::string> names = {
-      "Job_Name", "Output_Path", "Error_Path", "Join_Path", "Variable_List", "Hold_Types",
-      "init_work_dir", "depend", "Checkpoint", "Priority", "Rerunable", "Keep_Files",
-      "Mail_Points", "Mail_Users", "Shell_Path_List", "queue", "submit_args", "submit_host",
-      "Account_Name", "checkpoint_dir", "checkpoint_name", "Execution_Time", "fault_tolerant"};
-  return names;
-}
-
-// Names end up in file names and one-line listings: no '/', no control characters.
-bool valid_job_name(const std::string& n) {
-  if (n.empty() || n.size() > 236) return false;
-  for (char c : n)
-    if (c == '/' || static_cast<unsigned char>(c) < 32 || c == 127) return false;
-  return true;
 }
 
 bool valid_hold_types(const std::string& t) {
@@ -114,16 +97,14 @@ wire::Response Server::dispatch(Conn& c, const wire::Request& req) {
 wire::Response Server::submit(const Who& w, const wire::Request& req) {
   Job job;
   for (const auto& [name, value] : req.attrs()) {
-    if (starts_with(name, "Resource_List.")) {
-      std::string error;
-      if (!validate_resource(name.substr(14), value, error)) return error_response(kErrBadAttrValue, error);
-    } else if (!settable_job_attrs().count(name)) {
-      return error_response(kErrBadAttrValue, "Unknown attribute " + name);
-    }
+    int code;
+    std::string error;
+    if (!may_set_job_attr(name, value, AttrSetter::kSubmit, w.manager, code, error)) return error_response(code, error);
     job.attrs[name] = value;
   }
-  if (job.attrs.count("Job_Name") && !valid_job_name(job.attrs["Job_Name"]))
-    return error_response(kErrBadAttrValue, "Illegal attribute or resource value for Job_Name");
+  // A submitter may ask for the holds it could set with qhold (-h is a user hold).
+  if (job.attrs.count("Hold_Types") && !may_hold(w, job.attrs["Hold_Types"], true))
+    return error_response(kErrPermission, "Unauthorized Request (Hold_Types " + job.attrs["Hold_Types"] + ")");
   if (req.script().size() > 8u << 20) return error_response(kErrBadAttrValue, "job script larger than 8 MiB");
   if (w.uid == 0 && !in_acl(attr_or(st_.attrs, "acl_roots", ""), "root", w.host) &&
       !in_acl(attr_or(st_.attrs, "acl_roots", ""), "root", "*"))
@@ -143,8 +124,6 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   if (parse_duration(attr_or(q->second.attrs, "resources_max.walltime", ""), limit) &&
       parse_duration(job.attr("Resource_List.walltime"), want) && want > limit)
     return error_response(kErrBadAttrValue, "Job exceeds queue resource limits (walltime > " + format_duration(limit) + ")");
-  if (job.attrs.count("Hold_Types") && !valid_hold_types(job.attrs["Hold_Types"]))
-    return error_response(kErrBadAttrValue, "Illegal attribute or resource value for Hold_Types");
   // Dependencies: every referenced job must exist; ids are stored in full.
   if (!job.attr("depend").empty()) {
     std::vector<std::string> normalised;
@@ -176,7 +155,8 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   long now = now_seconds();
   job.seq = st_.next_seq++;
   job.id = std::to_string(job.seq) + "." + st_.name;
-  std::string submit_host = attr_or(job.attrs, "submit_host", w.host);
+  // The host the kernel or MUNGE vouches for, never one the client names.
+  std::string submit_host = w.host;
   std::string workdir;
   for (const auto& [k, v] : decode_variable_list(job.attr("Variable_List")))
     if (k == "PBS_O_WORKDIR") workdir = v;
@@ -225,7 +205,7 @@ static void add_job_object(wire::Response& r, const Job& job, const wire::Reques
     auto* values = o->mutable_values();
     values->Reserve(req.select_size());
     for (const std::string& name : req.select()) {
-      auto it = job.attrs.find(name);
+      auto it = starts_with(name, "_") ? job.attrs.end() : job.attrs.find(name);  // internal: never shown
       if (it == job.attrs.end()) values->Add();
       else values->Add()->assign(it->second);
     }
@@ -233,7 +213,8 @@ static void add_job_object(wire::Response& r, const Job& job, const wire::Reques
   }
   if (req.select_size() > 0) {
     for (const std::string& name : req.select())
-      if (auto it = job.attrs.find(name); it != job.attrs.end()) (*o->mutable_attrs())[name] = it->second;
+      if (auto it = job.attrs.find(name); it != job.attrs.end() && !starts_with(name, "_"))
+        (*o->mutable_attrs())[name] = it->second;
     return;
   }
   for (const auto& [k, v] : job.attrs)
@@ -399,28 +380,18 @@ wire::Response Server::job_op(const Who& w, const wire::Request& req) {
 }
 
 wire::Response Server::alter(const Who& w, Job& job, const wire::Request& req) {
-  static const std::set<std::string> alterable = {
-      "Job_Name", "Output_Path", "Error_Path", "Join_Path", "Variable_List", "Priority",
-      "Checkpoint", "checkpoint_name", "checkpoint_dir", "Rerunable", "Keep_Files",
-      "Mail_Points", "Mail_Users", "Account_Name", "Hold_Types", "Execution_Time"};
   char st = job.state();
+  AttrSetter setter = st == 'R' ? AttrSetter::kAlterRunning : AttrSetter::kAlterQueued;
   Attrs updates;
   for (const auto& [name, value] : req.attrs()) {
-    if (starts_with(name, "Resource_List.")) {
-      std::string error;
-      if (!validate_resource(name.substr(14), value, error)) return error_response(kErrBadAttrValue, error);
-      if (st == 'R' && !w.manager)
-        return error_response(kErrBadState, "Request invalid for state of job " + job.id + " (only managers may change resources of a running job)");
-    } else if (!alterable.count(name)) {
-      return error_response(kErrBadAttrValue, "Cannot alter attribute " + name);
-    } else if (name == "Job_Name" && !valid_job_name(value)) {
-      return error_response(kErrBadAttrValue, "Illegal attribute or resource value for Job_Name");
-    } else if (name == "Hold_Types") {
-      if (!valid_hold_types(value) || !may_hold(w, value, true))
-        return error_response(kErrPermission, "Unauthorized Request  " + job.id + " (Hold_Types " + value + ")");
-    } else if (st == 'R' && name != "checkpoint_name" && name != "Priority") {
-      return error_response(kErrBadState, "Request invalid for state of job " + job.id + " (job is running)");
+    int code;
+    std::string error;
+    if (!may_set_job_attr(name, value, setter, w.manager, code, error)) {
+      if (code == kErrBadState) return error_response(code, "Request invalid for state of job " + job.id + " (" + error + ")");
+      return error_response(code, error);
     }
+    if (name == "Hold_Types" && !may_hold(w, value, true))
+      return error_response(kErrPermission, "Unauthorized Request  " + job.id + " (Hold_Types " + value + ")");
     updates[name] = value;
   }
   if (st == 'C') return error_response(kErrBadState, "Request invalid for state of job " + job.id + " (job has completed)");

@@ -244,6 +244,17 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
   for (const auto& [k, v] : job.attrs)
     if (!starts_with(k, "_")) (*cmd.mutable_attrs())[k] = v;
   (*cmd.mutable_attrs())["server_name"] = st_.name;
+  // The mom creates a job's image directory as root only inside a directory an admin chose
+  // (the server's PBS_HOME/checkpoint or the queue's checkpoint_dir); in any directory a user
+  // named it works as the job's owner. Decided here at each start, never stored on the job,
+  // so no qalter can carry it over to another directory.
+  if (policy.enabled) {
+    const std::string& dir = job.attr("checkpoint_dir");
+    bool admin = dir == opts_.home + "/checkpoint" ||
+                 (q != st_.queues.end() && !attr_or(q->second.attrs, "checkpoint_dir", "").empty() &&
+                  dir == attr_or(q->second.attrs, "checkpoint_dir", ""));
+    if (admin) (*cmd.mutable_attrs())["checkpoint_dir_admin"] = "True";
+  }
   cmd.set_script(job.script);
   send_to_mom(chosen[0].first, cmd);
   release_dependents(job);  // "after" dependencies wait for the start only

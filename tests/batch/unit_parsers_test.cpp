@@ -262,3 +262,4 @@ TEST(QstatFormat, RowsMatchPrintfFormat) {
   }
   EXPECT_EQ(client::format_job_rows({}), "");
 }
+

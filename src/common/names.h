@@ -1,0 +1,28 @@
+// Grammars for the names and paths that daemons running as root put into file paths.
+// Whoever sent a value (a client, the server, a mom), it is checked against these before
+// it is used: a job id of "../../etc/x" must never become a path.
+#pragma once
+#include <string>
+
+namespace reprise {
+
+// SEQ.SERVER, SEQ[INDEX].SERVER or SEQ[].SERVER: digits, an optional array index, a dot, and
+// a server name (letters, digits, '-', '_', '.', not starting with '.'); at most 255 bytes.
+bool valid_job_id(const std::string& id);
+
+// A host, node or server name: letters, digits, '-', '_', '.'; not starting with '.' or '-';
+// at most 255 bytes.
+bool valid_host_name(const std::string& name);
+
+// A file name inside a directory (checkpoint_name): letters, digits, '.', '_', '-', '+', ','
+// '=' and '@'; not "." or ".."; not starting with '-'; at most 255 bytes.
+bool valid_file_name(const std::string& name);
+
+// An absolute path with no "." or ".." component, no empty component ("//"), no trailing
+// '/' (except "/" itself), no control character; at most 4096 bytes.
+bool valid_absolute_path(const std::string& path);
+
+// Text that ends up in one-line listings and logs: no control characters (bytes < 32, 127).
+bool valid_one_line(const std::string& text);
+
+}  // namespace reprise

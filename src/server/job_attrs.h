@@ -1,0 +1,28 @@
+// The job attribute table: the one place where pbs_server decides who may set which job
+// attribute, when, and which values are acceptable (as TORQUE's and OpenPBS's attribute
+// definition tables do). Submit, qalter and mom reports all go through it; an attribute
+// that is not in the table cannot be set by anyone from outside the server.
+#pragma once
+#include <string>
+
+namespace reprise::server {
+
+// Who is setting the attribute, and in which request.
+enum class AttrSetter {
+  kSubmit,        // a user's qsub
+  kAlterQueued,   // qalter of a queued or held job (owner, operator or manager)
+  kAlterRunning,  // qalter of a running job
+  kMomReport,     // a mom reporting on a job it runs (start, checkpoint, end)
+};
+
+// Whether `name` may be set to `value` by `setter`; `manager` says whether the requester
+// is a manager. On refusal `error` is the one-line answer (TORQUE's wording, naming the
+// attribute) and `code` the TORQUE error number.
+bool may_set_job_attr(const std::string& name, const std::string& value, AttrSetter setter, bool manager,
+                      int& code, std::string& error);
+
+// A job name: 1-236 bytes, none of '/', ':', '@', white space or control characters (it
+// becomes part of the output file names).
+bool valid_job_name(const std::string& name);
+
+}  // namespace reprise::server
