@@ -179,21 +179,62 @@ std::string format_full(const Objects& objs, const std::string& label) {
   return out;
 }
 
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, surrogates or values
+// above U+10FFFF), 0 if there is none.
+size_t utf8_sequence(std::string_view s, size_t i) {
+  auto at = [&](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
+  auto cont = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xbf) { return at(k) >= lo && at(k) <= hi; };
+  unsigned c = at(i);
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    return cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    return cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string json_safe(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (size_t i = 0; i < bytes.size();) {
+    if (size_t n = utf8_sequence(bytes, i)) {
+      out.append(bytes.substr(i, n));
+      i += n;
+      continue;
+    }
+    static const char hex[] = "0123456789abcdef";
+    unsigned char c = static_cast<unsigned char>(bytes[i++]);
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
 std::string format_json(const Objects& objs, const std::string& section, const std::string& server) {
   nlohmann::ordered_json root;
   root["timestamp"] = now_seconds();
   root["pbs_version"] = "reprise-0.1";
-  root["pbs_server"] = server;
+  root["pbs_server"] = json_safe(server);
   nlohmann::ordered_json items = nlohmann::ordered_json::object();
   for (const auto& o : objs) {
     nlohmann::ordered_json item = nlohmann::ordered_json::object();
     std::map<std::string, std::string> attrs(o.attrs().begin(), o.attrs().end());
     for (const auto& [n, v] : attrs) {
       auto dot = n.find('.');
-      if (dot == std::string::npos) item[n] = v;
-      else item[n.substr(0, dot)][n.substr(dot + 1)] = v;  // Resource_List.walltime -> nested
+      if (dot == std::string::npos) item[json_safe(n)] = json_safe(v);
+      else item[json_safe(n.substr(0, dot))][json_safe(n.substr(dot + 1))] = json_safe(v);  // Resource_List.walltime -> nested
     }
-    items[o.name()] = item;
+    items[json_safe(o.name())] = item;
   }
   root[section] = items;
   return root.dump(4) + "\n";

@@ -23,6 +23,9 @@ std::string format_job_alt(const Objects& jobs, const std::string& server, // -a
 std::string format_full(const Objects& objs, const std::string& label);    // -f ("Job Id", "Queue", "Server")
 std::string format_json(const Objects& objs, const std::string& section,   // -f -F json
                         const std::string& server);
+// JSON text must be UTF-8, attribute values are bytes: each byte that is not part of a valid
+// UTF-8 sequence becomes the four characters \xHH (as Python's "backslashreplace").
+std::string json_safe(std::string_view bytes);
 std::string format_queue_table(const Objects& queues);                     // -Q
 std::string format_server_table(const Objects& servers);                   // -B
 

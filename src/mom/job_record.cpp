@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/attr_codec.h"
 #include "common/resources.h"
 #include "common/text_util.h"
 
@@ -16,19 +17,27 @@ std::string record_path(const std::string& jobs_dir, const std::string& id, cons
 }
 
 bool save_record(const std::string& jobs_dir, const JobRecord& r, std::string& error) {
-  nlohmann::json j = {{"id", r.id}, {"attrs", r.attrs}, {"supervisor", r.supervisor},
-                      {"supervisor_start", r.supervisor_start}, {"session", r.session},
-                      {"start_time", r.start_time}, {"walltime_limit", r.walltime_limit},
-                      {"kill_deadline", r.kill_deadline}, {"finished", r.finished},
-                      {"exit_status", r.exit_status}, {"used", r.used}};
+  storage::MomJobRecord m;
+  m.set_id(r.id);
+  put_attrs(r.attrs, *m.mutable_attrs());
+  m.set_supervisor(r.supervisor);
+  m.set_supervisor_start(r.supervisor_start);
+  m.set_session(r.session);
+  m.set_start_time(r.start_time);
+  m.set_walltime_limit(r.walltime_limit);
+  m.set_kill_deadline(r.kill_deadline);
+  m.set_finished(r.finished);
+  m.set_exit_status(r.exit_status);
+  put_attrs(r.used, *m.mutable_used());
   // No fsync: the record must survive a mom crash (rename is atomic), and a machine crash
   // ends the job anyway.
-  return write_file_atomic(record_path(jobs_dir, r.id, ".JB"), j.dump(), 0600, error, false);
+  return write_file_atomic(record_path(jobs_dir, r.id, ".JB"), m.SerializeAsString(), 0600, error, false);
 }
 
-bool load_record(const std::string& path, JobRecord& r) {
-  std::string text;
-  if (!read_file(path, text)) return false;
+namespace {
+
+// A record written before records became protobuf (JSON; an existing home still loads).
+bool load_json_record(const std::string& text, JobRecord& r) {
   try {
     auto j = nlohmann::json::parse(text);
     r.id = j.at("id");
@@ -45,6 +54,29 @@ bool load_record(const std::string& path, JobRecord& r) {
   } catch (const std::exception&) {
     return false;
   }
+  return true;
+}
+
+}  // namespace
+
+bool load_record(const std::string& path, JobRecord& r) {
+  std::string text;
+  if (!read_file(path, text) || text.empty()) return false;
+  // JSON starts with '{'; a MomJobRecord starts with the tag of field 1 (0x0a).
+  if (text[0] == '{') return load_json_record(text, r);
+  storage::MomJobRecord m;
+  if (!m.ParseFromString(text) || m.id().empty()) return false;
+  r.id = m.id();
+  r.attrs = get_attrs(m.attrs());
+  r.supervisor = pid_t(m.supervisor());
+  r.supervisor_start = m.supervisor_start();
+  r.session = pid_t(m.session());
+  r.start_time = m.start_time();
+  r.walltime_limit = m.walltime_limit();
+  r.kill_deadline = m.kill_deadline();
+  r.finished = m.finished();
+  r.exit_status = m.exit_status();
+  r.used = get_attrs(m.used());
   return true;
 }
 

@@ -1,5 +1,6 @@
-// The mom's durable record of one job: mom_priv/jobs/ID.JB (JSON), ID.SC (script) and,
-// once the job ends, ID.EX written by the job's supervisor process.
+// The mom's durable record of one job: mom_priv/jobs/ID.JB (storage.proto's MomJobRecord,
+// byte-exact; JSON records of older moms are still read), ID.SC (script) and, once the job
+// ends, ID.EX written by the job's supervisor process.
 #pragma once
 #include <sys/types.h>
 

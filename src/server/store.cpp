@@ -3,15 +3,38 @@
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "common/attr_codec.h"
 
 namespace reprise::server {
 
 namespace {
-std::string to_json(const Attrs& attrs) { return nlohmann::json(attrs).dump(); }
-Attrs from_json(const char* text) {
-  if (!text) return {};
-  return nlohmann::json::parse(text).get<Attrs>();
+// A column's bytes as stored, NULs included (sqlite3_column_text stops at the first NUL).
+std::string bytes_column(sqlite3_stmt* s, int col) {
+  const void* p = sqlite3_column_blob(s, col);
+  int n = sqlite3_column_bytes(s, col);
+  return p ? std::string(static_cast<const char*>(p), size_t(n)) : std::string();
 }
+void bind_bytes(sqlite3_stmt* s, int col, const std::string& v) {
+  sqlite3_bind_blob(s, col, v.data(), int(v.size()), SQLITE_TRANSIENT);
+}
+void bind_name(sqlite3_stmt* s, int col, const std::string& v) {
+  sqlite3_bind_text(s, col, v.data(), int(v.size()), SQLITE_TRANSIENT);
+}
+
+// A row's attrs column: new rows are a BLOB (storage.proto's AttrList, byte-exact); rows
+// written before are JSON TEXT, still read so an existing home loads.
+Attrs attrs_column(sqlite3_stmt* s, int col) {
+  Attrs out;
+  if (sqlite3_column_type(s, col) == SQLITE_TEXT) {
+    const char* text = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+    return nlohmann::json::parse(text).get<Attrs>();
+  }
+  if (!decode_attrs(bytes_column(s, col), out)) throw std::runtime_error("an attribute row does not decode");
+  return out;
+}
+
 const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS server(id INTEGER PRIMARY KEY CHECK (id = 1), attrs TEXT NOT NULL,
                                   next_seq INTEGER NOT NULL);
@@ -79,23 +102,23 @@ bool Store::load(ServerState& state, std::string& error) {
   try {
     sqlite3_stmt* s = prepare("SELECT attrs, next_seq FROM server WHERE id = 1");
     if (sqlite3_step(s) == SQLITE_ROW) {
-      state.attrs = from_json(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+      state.attrs = attrs_column(s, 0);
       state.next_seq = sqlite3_column_int64(s, 1);
     }
     sqlite3_finalize(s);
     s = prepare("SELECT name, attrs FROM queues");
     while (sqlite3_step(s) == SQLITE_ROW) {
       Queue q;
-      q.name = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-      q.attrs = from_json(reinterpret_cast<const char*>(sqlite3_column_text(s, 1)));
+      q.name = bytes_column(s, 0);
+      q.attrs = attrs_column(s, 1);
       state.queues[q.name] = q;
     }
     sqlite3_finalize(s);
     s = prepare("SELECT name, attrs FROM nodes");
     while (sqlite3_step(s) == SQLITE_ROW) {
       Node n;
-      n.name = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-      n.attrs = from_json(reinterpret_cast<const char*>(sqlite3_column_text(s, 1)));
+      n.name = bytes_column(s, 0);
+      n.attrs = attrs_column(s, 1);
       state.nodes[n.name] = n;
     }
     sqlite3_finalize(s);
@@ -103,9 +126,9 @@ bool Store::load(ServerState& state, std::string& error) {
     while (sqlite3_step(s) == SQLITE_ROW) {
       Job j;
       j.seq = sqlite3_column_int64(s, 0);
-      j.id = reinterpret_cast<const char*>(sqlite3_column_text(s, 1));
-      j.attrs = from_json(reinterpret_cast<const char*>(sqlite3_column_text(s, 2)));
-      j.script = reinterpret_cast<const char*>(sqlite3_column_text(s, 3));
+      j.id = bytes_column(s, 1);
+      j.attrs = attrs_column(s, 2);
+      j.script = bytes_column(s, 3);
       if (j.state() == 'Q') state.queued.insert(j.seq);
       if (j.state() == 'R' || j.state() == 'E') state.running.insert(j.seq);
       if (j.attrs.count("_depend_wait")) state.waiting.insert(j.seq);
@@ -139,19 +162,17 @@ void Store::exec_write(sqlite3_stmt* stmt) {
 
 void Store::save_server(const ServerState& state) {
   begin();
-  std::string a = to_json(state.attrs);
-  sqlite3_bind_text(put_server_, 1, a.c_str(), -1, SQLITE_TRANSIENT);
+  bind_bytes(put_server_, 1, encode_attrs(state.attrs));
   sqlite3_bind_int64(put_server_, 2, state.next_seq);
   exec_write(put_server_);
 }
 
 void Store::save_job(const Job& job) {
   begin();
-  std::string a = to_json(job.attrs);
   sqlite3_bind_int64(put_job_, 1, job.seq);
-  sqlite3_bind_text(put_job_, 2, job.id.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(put_job_, 3, a.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(put_job_, 4, job.script.c_str(), -1, SQLITE_TRANSIENT);
+  bind_name(put_job_, 2, job.id);
+  bind_bytes(put_job_, 3, encode_attrs(job.attrs));
+  bind_bytes(put_job_, 4, job.script);
   exec_write(put_job_);
 }
 
@@ -163,29 +184,27 @@ void Store::delete_job(long seq) {
 
 void Store::save_queue(const Queue& q) {
   begin();
-  std::string a = to_json(q.attrs);
-  sqlite3_bind_text(put_queue_, 1, q.name.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(put_queue_, 2, a.c_str(), -1, SQLITE_TRANSIENT);
+  bind_name(put_queue_, 1, q.name);
+  bind_bytes(put_queue_, 2, encode_attrs(q.attrs));
   exec_write(put_queue_);
 }
 
 void Store::delete_queue(const std::string& name) {
   begin();
-  sqlite3_bind_text(del_queue_, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  bind_name(del_queue_, 1, name);
   exec_write(del_queue_);
 }
 
 void Store::save_node(const Node& n) {
   begin();
-  std::string a = to_json(n.attrs);
-  sqlite3_bind_text(put_node_, 1, n.name.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(put_node_, 2, a.c_str(), -1, SQLITE_TRANSIENT);
+  bind_name(put_node_, 1, n.name);
+  bind_bytes(put_node_, 2, encode_attrs(n.attrs));
   exec_write(put_node_);
 }
 
 void Store::delete_node(const std::string& name) {
   begin();
-  sqlite3_bind_text(del_node_, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  bind_name(del_node_, 1, name);
   exec_write(del_node_);
 }
 
