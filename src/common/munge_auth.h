@@ -27,8 +27,4 @@ struct MungeCheck {
 };
 MungeCheck munge_check(const std::string& cred);
 
-// The payload of the credential pbs_server sends a registering mom: this prefix and the
-// node's name (so that a credential made for one node does not convince another).
-inline constexpr const char* kServerCredentialPrefix = "pbs_server for node ";
-
 }  // namespace reprise
