@@ -1,7 +1,8 @@
-// MUNGE on TCP (issue 6, point 2): moms and remote clients must present a valid credential in
-// their first request. A missing, replayed, expired, garbage credential or one from a host with
-// another key is refused, the peer gets one error, and the server logs one line saying who
-// (peer ip:port, claimed node/user) and why.
+// MUNGE on TCP (issue 6, point 2; issue 10): moms and remote clients must present a valid
+// credential, bound to the connection, in their first request after the challenge. A missing,
+// replayed, expired, garbage or unbound credential or one from a host with another key is
+// refused, the peer gets one error, and the server logs one line saying who (peer ip:port,
+// claimed node/user) and why.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
