@@ -251,9 +251,10 @@ TEST_F(AttackAuth, UserListeningOnTheMomsServerPortCannotRegisterAsThatNode) {
   EXPECT_EQ(count_in_log("(op mom_register, node node2, user root): credential bound to another connection"), 2u) << log();
   EXPECT_EQ(log().find("node node2 is up"), std::string::npos) << log();
   EXPECT_NE(c.cmd("", {"pbsnodes", "node2"}).out.find("state = down"), std::string::npos);
-  EXPECT_NE(slurp(guard.home + "/mom_logs/mom.log").find("server refused us: Unauthorized Request (credential bound to another connection"),
-            std::string::npos)
-      << slurp(guard.home + "/mom_logs/mom.log");
+  EXPECT_TRUE(wait_for([&] {
+    return slurp(guard.home + "/mom_logs/mom.log").find("server refused us: Unauthorized Request (credential bound to another connection") !=
+           std::string::npos;
+  }, 5s)) << slurp(guard.home + "/mom_logs/mom.log");
   // Service goes on: the real mom's node is free and users are answered.
   EXPECT_NE(c.cmd("", {"pbsnodes", "-a"}).out.find("state = free"), std::string::npos);
   EXPECT_EQ(c.cmd(kAlice, {"qstat"}).code, 0);
