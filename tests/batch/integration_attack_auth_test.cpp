@@ -214,6 +214,7 @@ TEST_F(AttackAuth, UserListeningOnTheMomsServerPortCannotRegisterAsThatNode) {
     std::string error;
     int listener = reprise::listen_tcp("127.0.0.1", port, error);
     if (listener < 0) return 10;
+    std::ofstream(box + "/listening");
     std::ofstream out(box + "/result");
     // 1. A transparent relay between the mom and the real server.
     pollfd pf{listener, POLLIN, 0};
@@ -242,6 +243,7 @@ TEST_F(AttackAuth, UserListeningOnTheMomsServerPortCannotRegisterAsThatNode) {
     out << "replay registered=" << carries_registered(got) << "\n";
     return 0;
   });
+  ASSERT_TRUE(wait_for([&] { return ::access((box + "/listening").c_str(), F_OK) == 0; }, 10s));
   MomGuard guard{start_mom("node2", port)};
   EXPECT_EQ(wait_child(attacker, 40), 0);
   std::string result = slurp(box + "/result");
@@ -272,6 +274,7 @@ TEST_F(AttackAuth, UserCredentialCapturedByAFakeServerIsWorthlessElsewhere) {
     std::string error;
     int listener = reprise::listen_tcp("127.0.0.1", port, error);
     if (listener < 0) return 10;
+    std::ofstream(box + "/listening");
     std::ofstream out(box + "/result");
     for (std::string how : {"relayed", "fresh"}) {
       // The victim gets the real server's nonce, so its credential answers that challenge.
@@ -296,6 +299,7 @@ TEST_F(AttackAuth, UserCredentialCapturedByAFakeServerIsWorthlessElsewhere) {
     }
     return 0;
   });
+  ASSERT_TRUE(wait_for([&] { return ::access((box + "/listening").c_str(), F_OK) == 0; }, 10s));
   for (int i = 0; i < 2; ++i) run({bin("qstat")}, kAlice, remote_env(port));
   EXPECT_EQ(wait_child(attacker, 40), 0);
   std::string result = slurp(box + "/result");
