@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/auth_binding.h"
 #include "common/munge_auth.h"
 #include "common/net.h"
 #include "common/pbs_home.h"
@@ -69,10 +70,23 @@ bool Connection::open(std::string& error) {
 bool Connection::call(wire::Request& req, wire::Response& resp, std::string& error) {
   req.set_version(kProtocolVersion);
   if (tcp_ && !sent_credential_) {
+    // The server's challenge first: our credential answers it and names both ends of this
+    // connection, so whoever captures it (a fake server) cannot use it anywhere else.
+    wire::Request challenge;
+    challenge.set_version(kProtocolVersion);
+    challenge.set_op("challenge");
+    if (!send_message(fd_, challenge, error) || !recv_message(fd_, resp, error)) return false;
+    if (resp.code() != 0) return true;  // the server's refusal is the answer
+    if (!valid_nonce(resp.text())) {
+      error = "the server sent no valid challenge";
+      return false;
+    }
     std::string cred;
-    if (!munge_make_credential(this_host(), cred, error)) return false;
+    if (!munge_make_credential(binding_payload(connection_binding(fd_, true, "user", resp.text())), cred, error))
+      return false;
     req.set_credential(cred);
     sent_credential_ = true;
+    resp.Clear();
   }
   if (!send_message(fd_, req, error)) {
     // A server that refused the connection (too many connections) said why before closing.

@@ -34,19 +34,6 @@ bool munge_make_credential(const std::string& payload, std::string& cred, std::s
   return true;
 }
 
-bool munge_check_credential(const std::string& cred, uid_t& uid, gid_t& gid,
-                            std::string& payload, std::string& error) {
-  MungeCheck r = munge_check(cred);
-  if (!r.ok) {
-    error = "invalid MUNGE credential: " + r.munge_error;
-    return false;
-  }
-  uid = r.uid;
-  gid = r.gid;
-  payload = r.payload;
-  return true;
-}
-
 MungeCheck munge_check(const std::string& cred) {
   MungeCheck r;
   if (cred.empty()) {

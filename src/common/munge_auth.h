@@ -8,8 +8,6 @@ namespace reprise {
 // The munged socket comes from MUNGE_SOCKET in the environment when set (tests start
 // their own munged), else libmunge's default.
 bool munge_make_credential(const std::string& payload, std::string& cred, std::string& error);
-bool munge_check_credential(const std::string& cred, uid_t& uid, gid_t& gid,
-                            std::string& payload, std::string& error);
 
 // The outcome of decoding a credential, for refusing and logging a connection.
 struct MungeCheck {
@@ -26,9 +24,5 @@ struct MungeCheck {
   std::string munge_error;
 };
 MungeCheck munge_check(const std::string& cred);
-
-// The payload of the credential pbs_server sends a registering mom: this prefix and the
-// node's name (so that a credential made for one node does not convince another).
-inline constexpr const char* kServerCredentialPrefix = "pbs_server for node ";
 
 }  // namespace reprise

@@ -1,5 +1,6 @@
 #include "common/net.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -143,6 +144,55 @@ std::string local_hostname() {
   char buf[256] = {0};
   ::gethostname(buf, sizeof buf - 1);
   return buf;
+}
+
+// sockaddr of either end, with an IPv4-mapped IPv6 address turned into IPv4: a server on a
+// dual-stack "::" socket sees ::ffff:10.0.0.1 where its client sees 10.0.0.1.
+static bool end_address(int fd, bool peer, sockaddr_storage& ss, socklen_t& len) {
+  len = sizeof ss;
+  auto* sa = reinterpret_cast<sockaddr*>(&ss);
+  if ((peer ? ::getpeername(fd, sa, &len) : ::getsockname(fd, sa, &len)) != 0) return false;
+  if (ss.ss_family == AF_INET6) {
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+      sockaddr_in a4{};
+      a4.sin_family = AF_INET;
+      a4.sin_port = a6->sin6_port;
+      std::memcpy(&a4.sin_addr, &a6->sin6_addr.s6_addr[12], 4);
+      std::memcpy(&ss, &a4, sizeof a4);
+      len = sizeof a4;
+    }
+  }
+  return ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
+}
+
+static std::string end_text(int fd, bool peer) {
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (!end_address(fd, peer, ss, len)) return "unknown peer";
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (ss.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    return std::string(host) + ":" + std::to_string(ntohs(a->sin_port));
+  }
+  auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+  inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+  return "[" + std::string(host) + "]:" + std::to_string(ntohs(a->sin6_port));
+}
+
+std::string local_address(int fd) { return end_text(fd, false); }
+std::string peer_address(int fd) { return end_text(fd, true); }
+
+std::string peer_host_name(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (!end_address(fd, true, ss, len)) return "unknown";
+  char name[NI_MAXHOST];
+  auto* sa = reinterpret_cast<sockaddr*>(&ss);
+  if (::getnameinfo(sa, len, name, sizeof name, nullptr, 0, NI_NAMEREQD) == 0) return name;
+  if (::getnameinfo(sa, len, name, sizeof name, nullptr, 0, NI_NUMERICHOST) == 0) return name;
+  return "unknown";
 }
 
 }  // namespace reprise

@@ -20,4 +20,13 @@ bool split_host_port(const std::string& spec, std::string& host, int& port, int 
 
 std::string local_hostname();
 
+// "ip:port" of this end (local_address) or the other end (peer_address) of a TCP socket, as
+// both ends write it: an IPv4-mapped IPv6 address as plain IPv4, IPv6 as "[ip]:port".
+// "unknown peer" when the socket has no such address.
+std::string local_address(int fd);
+std::string peer_address(int fd);
+// The peer's host as the network says it: the name of its address (reverse lookup, which
+// must succeed, NI_NAMEREQD), else the numeric address.
+std::string peer_host_name(int fd);
+
 }  // namespace reprise

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <thread>
 
+#include "common/auth_binding.h"
 #include "common/log.h"
 #include "common/munge_auth.h"
 #include "common/names.h"
@@ -196,32 +197,23 @@ wire::JobReport Mom::report(const JobRecord& job) const {
   return r;
 }
 
+// Connects and asks for the server's challenge; the registration follows when the nonce
+// arrives (read_server), so its credential is bound to this connection.
 void Mom::try_connect() {
   next_connect_ = now_seconds() + 1;
-  std::string error, cred;
+  std::string error;
   int fd = connect_tcp(config_.server_host, config_.server_port, error);
   if (fd < 0) return;
-  if (!munge_make_credential(config_.node_name, cred, error)) {
-    log_line("cannot register: " + error);
-    ::close(fd);
-    return;
-  }
-  wire::Request reg;
-  reg.set_version(kProtocolVersion);
-  reg.set_op("mom_register");
-  reg.set_credential(cred);
-  reg.set_node(config_.node_name);
-  for (const auto& [k, v] : node_status()) (*reg.mutable_status())[k] = v;
-  for (auto& [id, job] : jobs_) {
-    *reg.add_jobs() = report(job);
-    if (job.finished) job.obit_sent = now_seconds();
-  }
-  if (!send_message(fd, reg, error)) {
+  wire::Request challenge;
+  challenge.set_version(kProtocolVersion);
+  challenge.set_op("challenge");
+  if (!send_message(fd, challenge, error)) {
     ::close(fd);
     return;
   }
   server_fd_ = fd;
-  last_status_ = now_seconds();
+  awaiting_challenge_ = true;
+  connected_at_ = last_status_ = now_seconds();
   reader_ = FrameReader();
   set_nonblocking(fd);
   epoll_event ev{};
@@ -229,6 +221,29 @@ void Mom::try_connect() {
   ev.data.fd = fd;
   epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
   log_line("connected to server " + config_.server_host + ":" + std::to_string(config_.server_port));
+}
+
+void Mom::send_registration(const std::string& server_nonce) {
+  std::string cred, error;
+  my_nonce_ = fresh_nonce();
+  Binding b = connection_binding(server_fd_, true, "mom", server_nonce, config_.node_name);
+  if (my_nonce_.empty() || !munge_make_credential(binding_payload(b), cred, error)) {
+    log_line("cannot register: " + (my_nonce_.empty() ? std::string("no randomness for a nonce") : error));
+    disconnect("cannot register");
+    return;
+  }
+  wire::Request reg;
+  reg.set_version(kProtocolVersion);
+  reg.set_op("mom_register");
+  reg.set_credential(cred);
+  reg.set_node(config_.node_name);
+  reg.set_arg(my_nonce_);  // the server's proof must answer it
+  for (const auto& [k, v] : node_status()) (*reg.mutable_status())[k] = v;
+  for (auto& [id, job] : jobs_) {
+    *reg.add_jobs() = report(job);
+    if (job.finished) job.obit_sent = now_seconds();
+  }
+  send(reg);
 }
 
 bool Mom::server_credential_ok(const std::string& cred, std::string& why) const {
@@ -241,8 +256,13 @@ bool Mom::server_credential_ok(const std::string& cred, std::string& why) const 
     why = "its credential is of uid " + std::to_string(m.uid) + ", not root";
     return false;
   }
-  if (m.payload != kServerCredentialPrefix + config_.node_name) {
-    why = "its credential was made for '" + m.payload + "', not for node " + config_.node_name;
+  // Made on this connection for our nonce and our node: a proof the server gave someone
+  // else (a fake mom on its own connection) names another nonce and other addresses.
+  Binding got;
+  std::string reason, detail;
+  if (!binding_matches(m.payload, connection_binding(server_fd_, true, "server", my_nonce_, config_.node_name), got,
+                       reason, detail)) {
+    why = reason + " [binding: " + detail + "]";
     return false;
   }
   return true;
@@ -250,6 +270,8 @@ bool Mom::server_credential_ok(const std::string& cred, std::string& why) const 
 
 void Mom::disconnect(const std::string& why) {
   server_trusted_ = false;
+  awaiting_challenge_ = false;
+  my_nonce_.clear();
   untrusted_.clear();
   if (server_fd_ < 0) return;
   log_line("lost the server connection: " + why);
@@ -261,6 +283,10 @@ void Mom::disconnect(const std::string& why) {
 
 void Mom::send(const wire::Request& req) {
   if (server_fd_ < 0) return;
+  // Before the challenge is answered nothing else may go first; before the server has
+  // proved itself it learns nothing more than the registration. What is dropped is said
+  // again: obits are re-sent, checkpoints and sessions travel in the next registration.
+  if (awaiting_challenge_ || (!server_trusted_ && req.op() != "mom_register")) return;
   std::string error;
   // The socket is non-blocking for reads; writes are small, so briefly block for them.
   int flags = fcntl(server_fd_, F_GETFL);
@@ -297,6 +323,19 @@ void Mom::read_server() {
     if (r == FrameReader::kError) {
       disconnect(error);
       return;
+    }
+    if (awaiting_challenge_) {
+      // The server's first answer is its challenge (or a refusal).
+      wire::Response resp;
+      if (!resp.ParseFromString(frame) || resp.code() != 0 || !valid_nonce(resp.text())) {
+        log_line("server refused us: " + (resp.error().empty() ? "no valid challenge in its first answer" : resp.error()));
+        disconnect("no challenge from the server");
+        return;
+      }
+      awaiting_challenge_ = false;
+      send_registration(resp.text());
+      if (server_fd_ < 0) return;
+      continue;
     }
     wire::MomCommand cmd;
     if (!cmd.ParseFromString(frame)) {
@@ -481,6 +520,8 @@ void Mom::send_obit(JobRecord& job) {
 void Mom::tick() {
   long now = now_seconds();
   if (server_fd_ < 0 && now >= next_connect_) try_connect();
+  // Whoever accepted our connection and never proves to be the server does not keep us.
+  if (server_fd_ >= 0 && !server_trusted_ && now - connected_at_ > 30) disconnect("the server did not prove itself within 30 s");
   // Not before the server has said which of our jobs are still ours: a stale copy of a
   // job that moved elsewhere must not write images next to the current run's.
   if (reconciled_) periodic_checkpoints(now);

@@ -24,6 +24,7 @@ class Mom {
   bool setup(std::string& error);
   void loop();
   void try_connect();
+  void send_registration(const std::string& server_nonce);
   void disconnect(const std::string& why);
   bool server_credential_ok(const std::string& cred, std::string& why) const;
   void read_server();
@@ -61,6 +62,12 @@ class Mom {
   // node); commands that arrive before that wait in untrusted_.
   bool server_trusted_ = false;
   std::vector<wire::MomCommand> untrusted_;
+  // Authentication bound to the connection (auth_binding.h): we wait for the server's
+  // challenge, register with a credential answering it, and want the server's proof to
+  // answer our own nonce.
+  bool awaiting_challenge_ = false;
+  std::string my_nonce_;
+  long connected_at_ = 0;
   FrameReader reader_;
   std::map<std::string, JobRecord> jobs_;
   std::map<int, std::string> pidfds_;  // pidfd -> job id

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <utility>
 
+#include "common/auth_binding.h"
 #include "common/log.h"
 #include "common/munge_auth.h"
 #include "common/names.h"
@@ -26,28 +27,6 @@
 #include "server/server.h"
 
 namespace reprise::server {
-
-// "ip:port" of a TCP peer, for refusals in the log.
-static std::string peer_address(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  char host[INET6_ADDRSTRLEN] = "?";
-  int port = 0;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "unknown peer";
-  if (ss.ss_family == AF_INET) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-    port = ntohs(a->sin_port);
-    return std::string(host) + ":" + std::to_string(port);
-  }
-  if (ss.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-    port = ntohs(a->sin6_port);
-    return "[" + std::string(host) + "]:" + std::to_string(port);
-  }
-  return "unknown peer";
-}
 
 // The address part of "ip:port" / "[ip6]:port", for the per-address limit.
 static std::string address_of(const std::string& peer) {
@@ -274,6 +253,64 @@ void Server::process_frames(Conn& c) {
   }
 }
 
+// Refuses an unauthenticated TCP connection: one log line, one reply, then we close it and
+// ignore anything pipelined behind.
+void Server::refuse_unauthenticated(Conn& c, const std::string& log_text, const std::string& reply) {
+  log_line("refused connection from " + c.peer + " " + log_text);
+  replies_.push_back({c.fd, encode_frame(error_response(kErrPermission, "Unauthorized Request (" + reply + ")")), false, "auth"});
+  c.close_after_flush = true;
+  set_events(c);  // read nothing more from it
+}
+
+// TCP: the one request accepted before authentication, once per connection. The nonce it
+// returns must be in the credential of the next request: a credential made for another
+// connection (captured by a fake server, relayed or replayed) names another nonce.
+void Server::challenge(Conn& c) {
+  std::string why = c.nonce.empty() ? "" : "one challenge per connection";
+  if (why.empty() && (c.nonce = fresh_nonce()).empty()) why = "no randomness for a nonce (getrandom failed)";
+  if (!why.empty()) {
+    refuse_unauthenticated(c, "(op challenge): " + why, why);
+    return;
+  }
+  wire::Response r;
+  r.set_text(c.nonce);
+  replies_.push_back({c.fd, encode_frame(r), false, "challenge"});
+}
+
+// TCP: the first request after the challenge must carry a MUNGE credential bound to this
+// connection (auth_binding.h); otherwise the log says who (peer address, claimed node/user)
+// and why, and the peer gets one error.
+bool Server::authenticate(Conn& c, const wire::Request& req) {
+  // Decoded first, so munged's replay cache takes even a credential refused below.
+  MungeCheck m = munge_check(req.credential());
+  std::string reason = m.reason, source = "munge", detail = m.munge_error;
+  Binding got;
+  if (m.ok) {
+    Binding expected = connection_binding(c.fd, false, req.op() == "mom_register" ? "mom" : "user", c.nonce);
+    if (!binding_matches(m.payload, expected, got, reason, detail)) {
+      m.ok = false;
+      source = "binding";
+    }
+  }
+  if (!m.ok) {
+    std::string claimed;
+    if (!req.node().empty()) claimed += ", node " + req.node();
+    if (m.claims) claimed += ", user " + user_name(m.uid);
+    refuse_unauthenticated(c, "(op " + (req.op().empty() ? "?" : req.op()) + claimed + "): " + reason + " [" + source + ": " + detail + "]",
+                           reason + ": " + detail);
+    return false;
+  }
+  c.authed = true;
+  c.nonce.clear();
+  c.uid = m.uid;
+  c.user = user_name(m.uid);
+  // The host is what the network says the peer is, never what the client wrote; a mom's
+  // node is what its (root, bound) credential names.
+  c.host = peer_host_name(c.fd);
+  c.claimed_node = got.node;
+  return true;
+}
+
 void Server::handle_frame(Conn& c, const std::string& frame) {
   if (c.close_after_flush) return;  // refused: frames the peer pipelined behind are ignored
   wire::Request req;
@@ -287,26 +324,11 @@ void Server::handle_frame(Conn& c, const std::string& frame) {
     c.close_after_flush = true;
     return;
   }
-  if (!c.authed) {
-    // TCP: the first request must carry a valid MUNGE credential; otherwise one log line says
-    // who (peer address, claimed node/user) and why, the peer gets one error, and we close.
-    MungeCheck m = munge_check(req.credential());
-    if (!m.ok) {
-      std::string claimed;
-      if (!req.node().empty()) claimed += ", node " + req.node();
-      if (m.claims) claimed += ", user " + user_name(m.uid) + "@" + (m.payload.empty() ? "?" : m.payload);
-      log_line("refused connection from " + c.peer + " (op " + (req.op().empty() ? "?" : req.op()) +
-               claimed + "): " + m.reason + " [munge: " + m.munge_error + "]");
-      replies_.push_back({c.fd, encode_frame(error_response(kErrPermission, "Unauthorized Request (" + m.reason + ": " + m.munge_error + ")")), false, "auth"});
-      c.close_after_flush = true;
-      epoll_ctl(epfd_, EPOLL_CTL_DEL, c.fd, nullptr);  // read nothing more from it
-      return;
-    }
-    c.authed = true;
-    c.uid = m.uid;
-    c.user = user_name(m.uid);
-    c.host = m.payload.empty() ? "*" : m.payload;
+  if (!c.authed && req.op() == "challenge") {
+    challenge(c);
+    return;
   }
+  if (!c.authed && !authenticate(c, req)) return;
   if (!c.user_counted && !admitted(c)) return;  // limits.cpp: connections per user
   if (c.is_mom || starts_with(req.op(), "mom_")) {
     mom_message(c, req);

@@ -1,4 +1,5 @@
 // The server's side of the mom connection: registration, reconciliation, obits.
+#include "common/auth_binding.h"
 #include "common/log.h"
 #include "common/munge_auth.h"
 #include "common/text_util.h"
@@ -47,10 +48,12 @@ static bool take_checkpoint_report(Job& job, const wire::JobReport& rep) {
 wire::Response Server::mom_register(Conn& c, const wire::Request& req) {
   if (c.uid != 0)
     return error_response(kErrPermission, "Unauthorized Request (a mom must run as root; the credential is of uid " + std::to_string(c.uid) + ")");
-  // Over TCP the credential's payload is the node name the mom put in it (c.host): a mom may
-  // only register as the node its credential names.
-  if (!c.local && c.host != req.node())
-    return error_response(kErrPermission, "Unauthorized Request (the credential names node '" + c.host + "', not " + req.node() + ")");
+  // Over TCP the (bound) credential names the mom's node: a mom may only register as that node.
+  if (!c.local && c.claimed_node != req.node())
+    return error_response(kErrPermission, "Unauthorized Request (the credential names node '" + c.claimed_node + "', not " + req.node() + ")");
+  // Our proof below answers the mom's own challenge: a nonce it chose for this connection.
+  if (!valid_nonce(req.arg()))
+    return error_response(kErrPermission, "Unauthorized Request (the registration carries no valid nonce for the server's proof)");
   auto it = st_.nodes.find(req.node());
   if (it == st_.nodes.end())
     return error_response(kErrUnknownNode, "Unknown node " + req.node() + " (add it with qmgr -c 'create node " + req.node() + "')");
@@ -68,11 +71,13 @@ wire::Response Server::mom_register(Conn& c, const wire::Request& req) {
   for (const auto& [k, v] : req.status()) node.mom_status[k] = v;
   log_line("node " + node.name + " is up (mom registered, " + std::to_string(req.jobs_size()) + " jobs reported)");
   // The first command on the connection proves to the mom that this is the server: a MUNGE
-  // credential of root naming the node. The mom obeys nothing before it.
+  // credential of root naming the node, bound to this connection and to the mom's nonce (so
+  // a proof obtained on another connection convinces no mom). The mom obeys nothing before it.
   wire::MomCommand ok;
   ok.set_op("registered");
   std::string cred, error;
-  if (munge_make_credential(kServerCredentialPrefix + node.name, cred, error)) ok.set_arg(cred);
+  Binding proof = connection_binding(c.fd, false, "server", req.arg(), node.name);
+  if (munge_make_credential(binding_payload(proof), cred, error)) ok.set_arg(cred);
   else log_line("cannot prove ourselves to the mom of " + node.name + ": " + error);
   send_to_mom(node.name, ok);
 

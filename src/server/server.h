@@ -26,9 +26,13 @@ struct Conn {
   bool is_mom = false;
   uid_t uid = 0;
   std::string user;      // name of uid
-  std::string host;      // client host for managers/operators matching
+  std::string host;      // client host for managers/operators (TCP: the peer address's name)
   std::string node;      // for moms
   std::string peer;      // TCP: the peer's ip:port (getpeername at accept), for the log
+  // TCP authentication: the nonce of this connection's challenge (issued, not yet answered),
+  // and the node a mom's credential names.
+  std::string nonce;
+  std::string claimed_node;
   FrameReader reader;
   std::string out;       // bytes ready to send (committed replies only)
   bool close_after_flush = false;
@@ -75,6 +79,9 @@ class Server {
   void accept_on(int listen_fd, bool local);
   void read_from(Conn& c);
   void handle_frame(Conn& c, const std::string& frame);
+  void challenge(Conn& c);
+  void refuse_unauthenticated(Conn& c, const std::string& log_text, const std::string& reply);
+  bool authenticate(Conn& c, const wire::Request& req);
   void close_conn(int fd);
   void end_of_pass();
   void flush(Conn& c);

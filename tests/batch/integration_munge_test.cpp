@@ -1,7 +1,8 @@
-// MUNGE on TCP (issue 6, point 2): moms and remote clients must present a valid credential in
-// their first request. A missing, replayed, expired, garbage credential or one from a host with
-// another key is refused, the peer gets one error, and the server logs one line saying who
-// (peer ip:port, claimed node/user) and why.
+// MUNGE on TCP (issue 6, point 2; issue 10): moms and remote clients must present a valid
+// credential, bound to the connection, in their first request after the challenge. A missing,
+// replayed, expired, garbage or unbound credential or one from a host with another key is
+// refused, the peer gets one error, and the server logs one line saying who (peer ip:port,
+// claimed node/user) and why.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -12,9 +13,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
+#include "common/auth_binding.h"
 #include "common/munge_auth.h"
 #include "common/net.h"
 #include "common/wire.h"
@@ -83,19 +86,35 @@ class Munge : public ::testing::Test {
   }
   std::string our_sock() { return c.tmp() + "/munge.sock"; }
 
-  // One framed Request on a new TCP connection; returns the Response. `peer` is the local
-  // "127.0.0.1:port" of that connection: the address the server's log must name.
-  wire::Response raw(wire::Request req, std::string& peer) {
+  // Makes the credential of a request from the connection's nonce and socket.
+  using MakeCredential = std::function<std::string(const std::string& nonce, int fd)>;
+  // A root (or `user`) credential bound to the connection, with `node` for a mom.
+  MakeCredential bound(const std::string& role, const std::string& node = "", const std::string& user = "") {
+    return [=, this](const std::string& nonce, int fd) {
+      return credential(reprise::binding_payload(reprise::connection_binding(fd, true, role, nonce, node)), our_sock(), user);
+    };
+  }
+
+  // One framed Request on a new TCP connection; returns the Response. With `make`, the
+  // request follows the server's challenge and carries make(nonce, fd) as its credential.
+  // `peer` is the local "127.0.0.1:port" of that connection: the address the server's log must name.
+  wire::Response raw(wire::Request req, std::string& peer, const MakeCredential& make = {}) {
     wire::Response resp;
     std::string error;
     int fd = reprise::connect_tcp("127.0.0.1", c.port(), error);
     EXPECT_GE(fd, 0) << error;
     if (fd < 0) return resp;
-    sockaddr_in a{};
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    peer = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    peer = reprise::local_address(fd);
     req.set_version(reprise::kProtocolVersion);
+    if (make) {
+      wire::Request challenge;
+      challenge.set_version(reprise::kProtocolVersion);
+      challenge.set_op("challenge");
+      wire::Response nonce;
+      EXPECT_TRUE(reprise::send_message(fd, challenge, error) && reprise::recv_message(fd, nonce, error, 10000)) << error;
+      EXPECT_EQ(nonce.code(), 0) << nonce.error();
+      req.set_credential(make(nonce.text(), fd));
+    }
     EXPECT_TRUE(reprise::send_message(fd, req, error)) << error;
     EXPECT_TRUE(reprise::recv_message(fd, resp, error, 10000)) << error;
     // The server closes a refused connection after its one reply.
@@ -133,16 +152,62 @@ TEST_F(Munge, RequestWithoutCredentialIsRefusedAndLogged) {
 }
 
 TEST_F(Munge, ReplayedCredentialIsRefusedAndLogged) {
-  std::string cred = credential("replayhost", our_sock());
-  std::string first, second;
-  wire::Response ok = raw_status(cred, first);
+  std::string cred, first, second;
+  wire::Request req;
+  req.set_op("status_server");
+  wire::Response ok = raw(req, first, [&](const std::string& nonce, int fd) { return cred = bound("user")(nonce, fd); });
   EXPECT_EQ(ok.code(), 0) << ok.error();
   EXPECT_EQ(log().find("refused connection from " + first), std::string::npos) << log();
-  wire::Response again = raw_status(cred, second);
+  // The same credential again, as its own connection's answer: munged has seen it.
+  wire::Response again = raw(req, second, [&](const std::string&, int) { return cred; });
   EXPECT_EQ(again.code(), kErrPermission);
   EXPECT_NE(again.error().find("replayed credential"), std::string::npos) << again.error();
   std::string line = log_line_with("refused connection from " + second + " ");
-  EXPECT_NE(line.find("user root@replayhost): replayed credential [munge: "), std::string::npos) << log();
+  EXPECT_NE(line.find("user root): replayed credential [munge: "), std::string::npos) << log();
+}
+
+// A credential that MUNGE accepts but that is not bound to this connection: an unbound
+// payload, no challenge asked, another connection's nonce, another role.
+TEST_F(Munge, CredentialNotBoundToTheConnectionIsRefusedAndLogged) {
+  wire::Request req;
+  req.set_op("status_server");
+  struct Case {
+    MakeCredential make;
+    std::string says;
+  };
+  std::vector<Case> cases = {
+      {[&](const std::string&, int) { return credential("somehost", our_sock()); }, "credential not bound to a connection"},
+      {[&](const std::string&, int fd) { return bound("user")("0123456789abcdef0123456789abcdef", fd); },
+       "credential bound to another connection [binding: it answers challenge 01234567..."},
+      {bound("mom", "node1"), "credential made for a mom [binding: this needs role user]"},
+  };
+  for (const Case& k : cases) {
+    std::string peer;
+    wire::Response r = raw(req, peer, k.make);
+    EXPECT_EQ(r.code(), kErrPermission) << k.says;
+    EXPECT_NE(r.error().find("Unauthorized Request (" + k.says.substr(0, k.says.find(" [")) + ": "), std::string::npos) << r.error();
+    std::string line = log_line_with("refused connection from " + peer + " ");
+    EXPECT_NE(line.find("(op status_server, user root): " + k.says), std::string::npos) << line;
+  }
+  // Without a challenge the server has no nonce for this connection.
+  std::string peer;
+  wire::Response r = raw_status(credential(reprise::binding_payload({"user", "0123456789abcdef0123456789abcdef", "127.0.0.1:1", "127.0.0.1:2", ""}), our_sock()), peer);
+  EXPECT_EQ(r.code(), kErrPermission);
+  EXPECT_NE(log_line_with("refused connection from " + peer + " ").find("not this connection's (none issued)"), std::string::npos) << log();
+  // A second challenge on one connection is refused.
+  std::string error;
+  int fd = reprise::connect_tcp("127.0.0.1", c.port(), error);
+  ASSERT_GE(fd, 0) << error;
+  wire::Request challenge;
+  challenge.set_version(reprise::kProtocolVersion);
+  challenge.set_op("challenge");
+  wire::Response first, second;
+  ASSERT_TRUE(reprise::send_message(fd, challenge, error) && reprise::recv_message(fd, first, error, 10000)) << error;
+  EXPECT_EQ(first.code(), 0);
+  EXPECT_TRUE(reprise::valid_nonce(first.text())) << first.text();
+  ASSERT_TRUE(reprise::send_message(fd, challenge, error) && reprise::recv_message(fd, second, error, 10000)) << error;
+  EXPECT_EQ(second.error(), "Unauthorized Request (one challenge per connection)");
+  ::close(fd);
 }
 
 TEST_F(Munge, ExpiredCredentialIsRefusedAndLogged) {
@@ -153,7 +218,7 @@ TEST_F(Munge, ExpiredCredentialIsRefusedAndLogged) {
   EXPECT_EQ(r.code(), kErrPermission);
   EXPECT_NE(r.error().find("expired credential"), std::string::npos) << r.error();
   std::string line = log_line_with("refused connection from " + peer + " ");
-  EXPECT_NE(line.find("user root@oldhost): expired credential"), std::string::npos) << log();
+  EXPECT_NE(line.find("user root): expired credential"), std::string::npos) << log();
 }
 
 TEST_F(Munge, GarbageCredentialIsRefusedAndLogged) {
@@ -219,21 +284,24 @@ TEST_F(Munge, MomRegistrationMustMatchItsCredential) {
   wire::Request reg;
   reg.set_op("mom_register");
   reg.set_node("node2");
+  reg.set_arg("0123456789abcdef0123456789abcdef");  // the mom's nonce for the server's proof
   // A root credential naming another node.
   std::string peer;
-  reg.set_credential(credential("elsewhere", our_sock()));
-  wire::Response r = raw(reg, peer);
+  wire::Response r = raw(reg, peer, bound("mom", "elsewhere"));
   EXPECT_EQ(r.code(), kErrPermission);
   EXPECT_NE(r.error().find("the credential names node 'elsewhere', not node2"), std::string::npos) << r.error();
   std::string line = log_line_with("mom registration refused: peer " + peer + ", node node2, user root: ");
   EXPECT_NE(line.find("names node 'elsewhere'"), std::string::npos) << log();
   // A credential naming node2, but of an ordinary user.
-  reg.set_credential(credential("node2", our_sock(), kUser));
-  r = raw(reg, peer);
+  r = raw(reg, peer, bound("mom", "node2", kUser));
   EXPECT_EQ(r.code(), kErrPermission);
   EXPECT_NE(r.error().find("a mom must run as root"), std::string::npos) << r.error();
   line = log_line_with("mom registration refused: peer " + peer + ", node node2, user " + kUser + ": ");
   EXPECT_NE(line.find("a mom must run as root"), std::string::npos) << log();
+  // A good credential, but no nonce for the server's proof to answer.
+  reg.clear_arg();
+  r = raw(reg, peer, bound("mom", "node2"));
+  EXPECT_EQ(r.error(), "Unauthorized Request (the registration carries no valid nonce for the server's proof)");
   EXPECT_NE(c.cmd("", {"pbsnodes", "node2"}).out.find("state = down"), std::string::npos);
   EXPECT_EQ(log().find("node node2 is up"), std::string::npos) << log();
 }
@@ -264,7 +332,8 @@ TEST_F(Munge, RemoteClientIsIdentifiedAsItsUser) {
 namespace {
 
 // A pbs_mom pointed at a fake server (a listener of the test's own) obeys nothing the fake
-// sends unless its first command carries pbs_server's credential: root, naming this node.
+// sends unless its first command carries pbs_server's credential: root, naming this node,
+// bound to this connection and the mom's nonce.
 TEST_F(Munge, MomObeysNoServerThatCannotProveItself) {
   std::string error;
   int port = free_port();
@@ -284,25 +353,41 @@ TEST_F(Munge, MomObeysNoServerThatCannotProveItself) {
   std::string marker = c.tmp() + "/fake-server-ran-a-job";
   OtherMunge other(c.tmp());
   ASSERT_TRUE(other.ok);
+  // Each proof is bound to the connection the mom made (its nonce, both addresses), so that
+  // each case fails on its own check.
+  using Proof = std::function<std::string(int fd, const std::string& mom_nonce)>;
+  auto proof = [&](const std::string& sock, const std::string& user, const std::string& node) -> Proof {
+    return [=, this](int fd, const std::string& mom_nonce) {
+      return credential(reprise::binding_payload(reprise::connection_binding(fd, false, "server", mom_nonce, node)), sock, user);
+    };
+  };
   struct Case {
-    std::string credential, mom_says;
+    Proof credential;
+    std::string mom_says;
   };
   std::vector<Case> cases = {
-      {"", "no credential"},
-      {"not a credential", "malformed credential"},
-      {credential(std::string(reprise::kServerCredentialPrefix) + "node2", other.sock), "wrong MUNGE key"},
-      {credential(std::string(reprise::kServerCredentialPrefix) + "node2", our_sock(), kUser), "not root"},
-      {credential(std::string(reprise::kServerCredentialPrefix) + "elsewhere", our_sock()), "not for node node2"},
+      {[](int, const std::string&) { return std::string(); }, "no credential"},
+      {[](int, const std::string&) { return std::string("not a credential"); }, "malformed credential"},
+      {proof(other.sock, "", "node2"), "wrong MUNGE key"},
+      {proof(our_sock(), kUser, "node2"), "not root"},
+      {proof(our_sock(), "", "elsewhere"), "credential made for another node [binding: it names node 'elsewhere', not node2]"},
+      {[&](int, const std::string&) { return credential("pbs_server for node node2", our_sock()); }, "credential not bound to a connection"},
   };
   for (const Case& k : cases) {
-    // The mom dials in (it retries every second) and registers.
+    // The mom dials in (it retries every second), asks for a challenge and registers.
     pollfd pf{listener, POLLIN, 0};
     ASSERT_EQ(::poll(&pf, 1, 10000), 1) << "the mom did not connect";
     int fd = ::accept(listener, nullptr, nullptr);
     ASSERT_GE(fd, 0);
     wire::Request reg;
     ASSERT_TRUE(reprise::recv_message(fd, reg, error, 10000)) << error;
+    EXPECT_EQ(reg.op(), "challenge");
+    wire::Response nonce;
+    nonce.set_text(reprise::fresh_nonce());
+    ASSERT_TRUE(reprise::send_message(fd, nonce, error)) << error;
+    ASSERT_TRUE(reprise::recv_message(fd, reg, error, 10000)) << error;
     EXPECT_EQ(reg.op(), "mom_register");
+    EXPECT_TRUE(reprise::valid_nonce(reg.arg())) << reg.arg();
     // A job first, then the (bad) proof.
     wire::MomCommand runjob;
     runjob.set_op("run");
@@ -311,7 +396,7 @@ TEST_F(Munge, MomObeysNoServerThatCannotProveItself) {
     runjob.set_script("touch " + marker + "\n");
     wire::MomCommand hello;
     hello.set_op("registered");
-    hello.set_arg(k.credential);
+    hello.set_arg(k.credential(fd, reg.arg()));
     ASSERT_TRUE(reprise::send_message(fd, runjob, error)) << error;
     ASSERT_TRUE(reprise::send_message(fd, hello, error)) << error;
     // The mom hangs up on it and says why.
