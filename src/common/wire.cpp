@@ -29,6 +29,10 @@ size_t FrameReader::next_size() const {
   return n > kMaxFrameBytes ? 4 : 4 + size_t(n);
 }
 
+namespace {
+constexpr size_t kMaxIdleBufferBytes = 256u << 10;
+}  // namespace
+
 FrameReader::Result FrameReader::next(std::string& frame, std::string& error) {
   size_t avail = buffer_.size() - consumed_;
   if (avail < 4) return kNeedMore;
@@ -47,7 +51,9 @@ FrameReader::Result FrameReader::next(std::string& frame, std::string& error) {
     buffer_.erase(0, consumed_);
     consumed_ = 0;
   } else if (consumed_ == buffer_.size()) {
-    buffer_.clear();
+    // An idle connection keeps no big buffer: a 16 MiB frame's capacity is given back.
+    if (buffer_.capacity() > kMaxIdleBufferBytes) std::string().swap(buffer_);
+    else buffer_.clear();
     consumed_ = 0;
   }
   return kFrame;

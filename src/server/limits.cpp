@@ -151,6 +151,7 @@ bool Server::admitted(Conn& c) {
   ++clients_;
   c.user_counted = true;
   u.queued += c.out.size() + c.pending_out;
+  account_input(c);  // its input moves from the unauthenticated pool to its user's
   return true;
 }
 
@@ -173,6 +174,39 @@ void Server::account(Conn& c, long delta) {
     if (other.paused && other.user_counted && other.uid == c.uid && &other != &c) resume(other);
 }
 
+// The pool a connection's buffered input counts in: its user's once it is admitted (root and
+// moms have none), the unauthenticated connections' before.
+static Conn::InPool pool_of(const Conn& c) {
+  if (c.is_mom) return Conn::InPool::kNone;
+  if (!c.authed) return c.local ? Conn::InPool::kNone : Conn::InPool::kUnauth;
+  return c.user_counted ? Conn::InPool::kUser : Conn::InPool::kNone;
+}
+
+void Server::account_input(Conn& c) {
+  auto pool = [&](Conn::InPool p) -> size_t* {
+    if (p == Conn::InPool::kUnauth) return &unauth_in_;
+    if (p == Conn::InPool::kUser) {
+      auto u = users_.find(c.uid);
+      return u == users_.end() ? nullptr : &u->second.in;
+    }
+    return nullptr;
+  };
+  if (size_t* old = pool(c.in_pool)) *old -= std::min(*old, c.in_counted);
+  c.in_pool = pool_of(c);
+  c.in_counted = 0;
+  if (size_t* now = pool(c.in_pool)) {
+    c.in_counted = c.reader.buffered();
+    *now += c.in_counted;
+  }
+}
+
+bool Server::input_over_limit(const Conn& c) const {
+  if (c.in_pool == Conn::InPool::kUnauth) return unauth_in_ >= kUnauthInLimit;
+  if (c.in_pool != Conn::InPool::kUser) return false;
+  auto u = users_.find(c.uid);
+  return u != users_.end() && u->second.in >= kUserInLimit;
+}
+
 void Server::resume(Conn& c) {
   if (!c.paused || over_output_limit(c)) return;
   c.paused = false;
@@ -182,6 +216,8 @@ void Server::resume(Conn& c) {
 
 void Server::forget_limits(Conn& c) {
   ready_.erase(c.fd);
+  c.reader = FrameReader();
+  account_input(c);  // gives back what its reader held (before users_ forgets the user)
   if (c.unauth_counted) {
     if (--unauth_by_ip_[c.ip] <= 0) unauth_by_ip_.erase(c.ip);
     --unauth_;
@@ -197,7 +233,7 @@ void Server::forget_limits(Conn& c) {
 }
 
 void Server::set_events(Conn& c) {
-  uint32_t want = (c.paused || c.close_after_flush ? 0u : uint32_t(EPOLLIN)) | (c.out.empty() ? 0u : uint32_t(EPOLLOUT));
+  uint32_t want = (c.paused || c.in_paused || c.close_after_flush ? 0u : uint32_t(EPOLLIN)) | (c.out.empty() ? 0u : uint32_t(EPOLLOUT));
   if (want == c.events) return;
   epoll_event ev{};
   ev.events = want;
@@ -218,6 +254,12 @@ void Server::check_idle() {
       epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev);
     }
   }
+  // Connections that stopped being read because their input pool was full go on once it is not.
+  for (auto& [fd, c] : conns_)
+    if (c.in_paused && !input_over_limit(c)) {
+      c.in_paused = false;
+      set_events(c);
+    }
   long tcp_timeout = kDefaultTcpTimeout;
   parse_int(attr_or(st_.attrs, "tcp_timeout", std::to_string(kDefaultTcpTimeout)), tcp_timeout);
   std::vector<int> idle;

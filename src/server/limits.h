@@ -9,6 +9,11 @@ namespace reprise::server {
 constexpr size_t kConnOutLimit = 4u << 20;
 // The same for all connections of one (non-root) user together.
 constexpr size_t kUserOutLimit = 64u << 20;
+// Input buffered in incomplete frames: for all connections of one (non-root) user together,
+// and for all connections that have not authenticated yet together. Past it, those
+// connections are not read until frames complete or connections close (checked every second).
+constexpr size_t kUserInLimit = 64u << 20;
+constexpr size_t kUnauthInLimit = 64u << 20;
 // Input is read ahead at most this far beyond the next complete frame.
 constexpr size_t kReadAhead = 64u << 10;
 // Requests handled per connection per pass, so one client cannot monopolise a pass.

@@ -205,10 +205,18 @@ void Server::read_from(Conn& c) {
   // socket, so a client that sends faster than it is served is slowed down by its own kernel.
   char buf[kReadAhead];
   while (c.reader.buffered() < std::max(c.reader.next_size(), kReadAhead)) {
+    if (!c.reader.has_frame() && input_over_limit(c)) {
+      // Its user's (or the unauthenticated connections') partial frames fill their budget:
+      // read no more until frames complete or connections close (check_idle resumes it).
+      c.in_paused = true;
+      set_events(c);
+      break;
+    }
     ssize_t n = ::read(c.fd, buf, sizeof buf);
     if (n > 0) {
       c.reader.feed(buf, size_t(n));
       c.last_progress = now_seconds();
+      account_input(c);
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
@@ -245,6 +253,7 @@ void Server::process_frames(Conn& c) {
     }
     handle_frame(c, frame);
     if (!conns_.count(fd)) return;
+    account_input(c);
     for (size_t i = before; i < replies_.size(); ++i)
       if (replies_[i].fd == fd) {
         c.pending_out += replies_[i].frame.size();
@@ -306,9 +315,21 @@ bool Server::authenticate(Conn& c, const wire::Request& req) {
   c.user = user_name(m.uid);
   // The host is what the network says the peer is, never what the client wrote; a mom's
   // node is what its (root, bound) credential names.
-  c.host = peer_host_name(c.fd);
+  c.host = host_name_of(c);
   c.claimed_node = got.node;
   return true;
+}
+
+// The reverse lookup of a peer address runs in the event loop: remembered for a minute per
+// address, so a flood of logins from one host costs one lookup, not one each.
+std::string Server::host_name_of(const Conn& c) {
+  long now = now_seconds();
+  auto it = host_names_.find(c.ip);
+  if (it != host_names_.end() && now - it->second.second < 60) return it->second.first;
+  if (host_names_.size() >= 4096) host_names_.clear();
+  std::string name = peer_host_name(c.fd);
+  host_names_[c.ip] = {name, now};
+  return name;
 }
 
 void Server::handle_frame(Conn& c, const std::string& frame) {

@@ -45,6 +45,11 @@ struct Conn {
   std::string ip;                // TCP peer address without the port
   bool unauth_counted = false;   // counted in unauth_by_ip_ (TCP, no request yet)
   bool user_counted = false;     // counted in users_[uid]
+  // Input held in `reader`, counted in the pool of its user (or of unauthenticated
+  // connections); `in_paused`: not read while that pool is over its limit.
+  enum class InPool { kNone, kUnauth, kUser } in_pool = InPool::kNone;
+  size_t in_counted = 0;
+  bool in_paused = false;
 };
 
 // Identity of the requester as the permission checks see it.
@@ -82,6 +87,8 @@ class Server {
   void challenge(Conn& c);
   void refuse_unauthenticated(Conn& c, const std::string& log_text, const std::string& reply);
   bool authenticate(Conn& c, const wire::Request& req);
+  std::string host_name_of(const Conn& c);
+  std::map<std::string, std::pair<std::string, long>> host_names_;  // peer ip -> (name, when looked up)
   void close_conn(int fd);
   void end_of_pass();
   void flush(Conn& c);
@@ -98,6 +105,9 @@ class Server {
   void check_idle();
   bool over_output_limit(const Conn& c) const;
   void account(Conn& c, long delta);  // the user's queued output changed by delta bytes
+  // Input budget: counts what c's reader holds in its pool; whether its pool is full.
+  void account_input(Conn& c);
+  bool input_over_limit(const Conn& c) const;
   void forget_limits(Conn& c);        // c is closing
   void resume(Conn& c);
   void set_events(Conn& c);
@@ -168,7 +178,9 @@ class Server {
   struct UserUse {
     int conns = 0;
     size_t queued = 0;  // unsent output of all its connections
+    size_t in = 0;      // input buffered in incomplete frames of all its connections
   };
+  size_t unauth_in_ = 0;  // the same for all unauthenticated connections together
   std::map<uid_t, UserUse> users_;
   int clients_ = 0;                         // connections counted in users_
   std::map<std::string, int> unauth_by_ip_;

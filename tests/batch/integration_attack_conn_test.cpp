@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/net.h"
+#include "common/pbs_home.h"
 #include "common/wire.h"
 #include "harness.h"
 #include "protocol_submit.h"
@@ -438,6 +439,80 @@ TEST(AttackConn, OutOfDescriptorsDoesNotSpin) {
   EXPECT_LE(count_of(log, "out of file descriptors"), 3u) << "one line per burst, not per connection";
   stop_flood(flood);
   EXPECT_TRUE(wait_for([&] { return timed_qstat(c, kOther).r.code == 0; }, std::chrono::seconds(10)));
+}
+
+}  // namespace
+
+namespace {
+
+// Connections that each start a big frame and never finish it: the server may hold at most
+// its per-user input budget (kUserInLimit, 64 MiB) of such partial frames for one user, not
+// one 16 MiB frame per connection (128 connections: 2 GiB).
+TEST(AttackConn, PartialFramesOfOneUserAreBounded) {
+  ensure_user(kAttacker);
+  ensure_user(kOther);
+  Cluster c;
+  ASSERT_TRUE(c.ok()) << c.why();
+  pid_t server = c.server_pid();
+  long before = rss_kb(server);
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  pid_t attacker = fork();
+  if (attacker == 0) {
+    ::close(p[0]);
+    if (!become(c, kAttacker)) _exit(1);
+    // 100 connections x 2 MiB of a frame that announces 16 MiB: 200 MiB if nothing bounds it.
+    std::string head(4, '\0');
+    uint32_t n = uint32_t(kMaxFrameBytes);
+    head[0] = char(n >> 24), head[1] = char(n >> 16), head[2] = char(n >> 8), head[3] = char(n);
+    std::string chunk(1 << 16, 'x');
+    std::vector<int> fds;
+    std::string error;
+    for (int i = 0; i < 100; ++i) {
+      int fd = connect_unix(server_socket_path(c.home()), error);
+      if (fd < 0) break;
+      set_nonblocking(fd);
+      fds.push_back(fd);
+      ssize_t w = ::write(fd, head.data(), head.size());
+      (void)w;
+    }
+    // Push until each connection's 2 MiB is in (the server stops reading: the kernel buffers
+    // fill and writes would block), for at most 15 s.
+    std::vector<size_t> sent(fds.size(), 0);
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    bool more = true;
+    while (more && std::chrono::steady_clock::now() < end) {
+      more = false;
+      for (size_t i = 0; i < fds.size(); ++i) {
+        if (sent[i] >= (2u << 20)) continue;
+        ssize_t w = ::write(fds[i], chunk.data(), chunk.size());
+        if (w > 0) sent[i] += size_t(w);
+        more = true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    char ok = 'k';
+    ssize_t w = ::write(p[1], &ok, 1);
+    (void)w;
+    ::pause();  // hold the connections until killed
+    _exit(0);
+  }
+  ::close(p[1]);
+  char ok;
+  pollfd pf{p[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&pf, 1, 30000), 1) << "the attacker did not finish sending";
+  ASSERT_EQ(::read(p[0], &ok, 1), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  long during = rss_kb(server);
+  EXPECT_LT(during - before, 120 * 1024) << "server RSS " << before << " kB -> " << during << " kB";
+  // Others are served meanwhile.
+  Timed q = timed_qstat(c, kOther);
+  EXPECT_EQ(q.r.code, 0) << q.r.err;
+  EXPECT_LT(q.seconds, 3.0);
+  stop_child(attacker);
+  ::close(p[0]);
+  // Once the attacker is gone, its budget is free again: the same user is served.
+  EXPECT_TRUE(wait_for([&] { return timed_qstat(c, kAttacker).r.code == 0; }, std::chrono::seconds(10)));
 }
 
 }  // namespace
