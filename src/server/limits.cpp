@@ -86,25 +86,33 @@ void Server::note_refusal(const std::string& line) {
   }
 }
 
+// Why one more connection of c's user cannot be had ("" if it can).
+std::string Server::user_refusal(const Conn& c) const {
+  auto u = users_.find(c.uid);
+  int have = u == users_.end() ? 0 : u->second.conns;
+  if (have >= user_cap())
+    return "user " + c.user + " has " + std::to_string(have) + " connections; the limit is " + std::to_string(user_cap());
+  if (size_t(clients_) >= client_cap())
+    return "the server has " + std::to_string(clients_) + " client connections; the limit is " + std::to_string(client_cap());
+  return "";
+}
+
+void Server::count_user(Conn& c) {
+  ++users_[c.uid].conns;
+  ++clients_;
+  c.user_counted = true;
+}
+
 bool Server::admit_at_accept(Conn& c) {
   if (c.local) {
     if (c.uid == 0) return true;  // root (moms, administrators) is trusted
-    int have = users_[c.uid].conns;
-    std::string why;
-    if (have >= user_cap())
-      why = "user " + c.user + " has " + std::to_string(have) + " connections; the limit is " + std::to_string(user_cap());
-    else if (size_t(clients_) >= client_cap())
-      why = "the server has " + std::to_string(clients_) + " client connections; the limit is " + std::to_string(client_cap());
+    std::string why = user_refusal(c);
     if (!why.empty()) {
-      if (have == 0) users_.erase(c.uid);
       note_refusal("refused a connection of " + c.user + ": " + why);
       refuse_now(c.fd, why);
       return false;
     }
-    UserUse& u = users_[c.uid];
-    ++u.conns;
-    ++clients_;
-    c.user_counted = true;
+    count_user(c);
     return true;
   }
   int have = unauth_by_ip_[c.ip];
@@ -132,25 +140,16 @@ bool Server::admitted(Conn& c) {
     c.unauth_counted = false;
   }
   if (c.user_counted || c.uid == 0) return true;
-  int have = users_[c.uid].conns;
-  std::string why;
-  if (have >= user_cap())
-    why = "user " + c.user + " has " + std::to_string(have) + " connections; the limit is " + std::to_string(user_cap());
-  else if (size_t(clients_) >= client_cap())
-    why = "the server has " + std::to_string(clients_) + " client connections; the limit is " + std::to_string(client_cap());
+  std::string why = user_refusal(c);
   if (!why.empty()) {
-    if (have == 0) users_.erase(c.uid);
     note_refusal("refused a connection of " + c.user + " from " + c.peer + ": " + why);
     replies_.push_back({c.fd, encode_frame(error_response(kErrNoResources, "Resource temporarily unavailable (" + why + ")")), false, "limit"});
     c.close_after_flush = true;
     set_events(c);
     return false;
   }
-  UserUse& u = users_[c.uid];
-  ++u.conns;
-  ++clients_;
-  c.user_counted = true;
-  u.queued += c.out.size() + c.pending_out;
+  count_user(c);
+  users_[c.uid].queued += c.out.size() + c.pending_out;
   account_input(c);  // its input moves from the unauthenticated pool to its user's
   return true;
 }

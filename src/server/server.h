@@ -107,6 +107,8 @@ class Server {
   void account(Conn& c, long delta);  // the user's queued output changed by delta bytes
   // Input budget: counts what c's reader holds in its pool; whether its pool is full.
   void account_input(Conn& c);
+  std::string user_refusal(const Conn& c) const;
+  void count_user(Conn& c);
   bool input_over_limit(const Conn& c) const;
   void forget_limits(Conn& c);        // c is closing
   void resume(Conn& c);
