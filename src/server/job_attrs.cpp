@@ -26,6 +26,7 @@ enum : unsigned {
 struct Rule {
   unsigned setters;
   Validator valid;
+  bool private_ = false;  // read only by the owner, operators and managers
 };
 
 bool any(const std::string&) { return true; }
@@ -85,25 +86,25 @@ const std::map<std::string, Rule>& table() {
   // come from the connection's authenticated identity).
   static const std::map<std::string, Rule> rules = {
       {"Job_Name", {kByUser, job_name}},
-      {"Output_Path", {kByUser, output_path}},
-      {"Error_Path", {kByUser, output_path}},
+      {"Output_Path", {kByUser, output_path, true}},
+      {"Error_Path", {kByUser, output_path, true}},
       {"Join_Path", {kByUser, join_path}},
-      {"Variable_List", {kByUser, variable_list}},
+      {"Variable_List", {kByUser, variable_list, true}},
       {"Hold_Types", {kByUser, hold_types}},  // which letters a requester may use: may_hold()
-      {"init_work_dir", {kBySubmit, absolute_path}},
+      {"init_work_dir", {kBySubmit, absolute_path, true}},
       {"depend", {kBySubmit, one_line}},       // parsed and resolved by submit
       {"Checkpoint", {kByUser, checkpoint}},
       {"Priority", {kByUser | kByAlterRunning, priority}},
       {"Rerunable", {kByUser, is_bool}},
       {"Keep_Files", {kByUser, keep_files}},
       {"Mail_Points", {kByUser, mail_points}},
-      {"Mail_Users", {kByUser, one_line}},
-      {"Shell_Path_List", {kBySubmit, shell_list}},
+      {"Mail_Users", {kByUser, one_line, true}},
+      {"Shell_Path_List", {kBySubmit, shell_list, true}},
       {"queue", {kBySubmit, queue_name}},
-      {"submit_args", {kBySubmit, any}},
-      {"Account_Name", {kByUser, one_line}},
-      {"checkpoint_dir", {kByUser, checkpoint_dir}},
-      {"checkpoint_name", {kByUser | kByAlterRunning | kByMom, checkpoint_name}},
+      {"submit_args", {kBySubmit, any, true}},
+      {"Account_Name", {kByUser, one_line, true}},
+      {"checkpoint_dir", {kByUser, checkpoint_dir, true}},
+      {"checkpoint_name", {kByUser | kByAlterRunning | kByMom, checkpoint_name, true}},
       {"checkpoint_time", {kByMom, digits}},
       {"Execution_Time", {kByUser, execution_time}},
       {"fault_tolerant", {kBySubmit, is_bool}},
@@ -127,6 +128,12 @@ unsigned bit(AttrSetter s) {
 }
 
 }  // namespace
+
+bool job_attr_public(const std::string& name) {
+  if (starts_with(name, "_")) return false;
+  auto it = table().find(name);
+  return it == table().end() || !it->second.private_;
+}
 
 bool valid_job_name(const std::string& n) {
   if (n.empty() || n.size() > 236) return false;

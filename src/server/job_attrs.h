@@ -1,5 +1,5 @@
 // The job attribute table: the one place where pbs_server decides who may set which job
-// attribute, when, and which values are acceptable (as TORQUE's and OpenPBS's attribute
+// attribute, when, which values are acceptable, and who besides the owner may read it (as TORQUE's and OpenPBS's attribute
 // definition tables do). Submit, qalter and mom reports all go through it; an attribute
 // that is not in the table cannot be set by anyone from outside the server.
 #pragma once
@@ -20,6 +20,12 @@ enum class AttrSetter {
 // attribute) and `code` the TORQUE error number.
 bool may_set_job_attr(const std::string& name, const std::string& value, AttrSetter setter, bool manager,
                       int& code, std::string& error);
+
+// Whether users other than the job's owner (who see the job because of query_other_jobs)
+// may read `name`. The job's environment, paths, arguments and mail addresses are private:
+// only the owner, operators and managers see them. Attributes starting with '_' are the
+// server's own and nobody sees them.
+bool job_attr_public(const std::string& name);
 
 // A job name: 1-236 bytes, none of '/', ':', '@', white space or control characters (it
 // becomes part of the output file names).

@@ -198,14 +198,17 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   return r;
 }
 
-static void add_job_object(wire::Response& r, const Job& job, const wire::Request& req) {
+// One job of a status answer. `full`: the requester may see the job's private attributes
+// (owner, operator, manager); otherwise only the public ones (query_other_jobs).
+static void add_job_object(wire::Response& r, const Job& job, const wire::Request& req, bool full) {
+  auto visible = [&](const std::string& name) { return full ? !starts_with(name, "_") : job_attr_public(name); };
   wire::Object* o = r.add_objects();
   o->set_name(job.id);
   if (req.positional() && req.select_size() > 0) {
     auto* values = o->mutable_values();
     values->Reserve(req.select_size());
     for (const std::string& name : req.select()) {
-      auto it = starts_with(name, "_") ? job.attrs.end() : job.attrs.find(name);  // internal: never shown
+      auto it = visible(name) ? job.attrs.find(name) : job.attrs.end();
       if (it == job.attrs.end()) values->Add();
       else values->Add()->assign(it->second);
     }
@@ -213,12 +216,11 @@ static void add_job_object(wire::Response& r, const Job& job, const wire::Reques
   }
   if (req.select_size() > 0) {
     for (const std::string& name : req.select())
-      if (auto it = job.attrs.find(name); it != job.attrs.end() && !starts_with(name, "_"))
-        (*o->mutable_attrs())[name] = it->second;
+      if (auto it = job.attrs.find(name); it != job.attrs.end() && visible(name)) (*o->mutable_attrs())[name] = it->second;
     return;
   }
   for (const auto& [k, v] : job.attrs)
-    if (!starts_with(k, "_")) (*o->mutable_attrs())[k] = v;
+    if (visible(k)) (*o->mutable_attrs())[k] = v;
 }
 
 void Server::status_jobs(const Who& w, const wire::Request& req, wire::Response& r) {
@@ -232,7 +234,8 @@ void Server::status_jobs(const Who& w, const wire::Request& req, wire::Response&
     r.mutable_objects()->Reserve(int(st_.jobs.size()));
     for (const auto& [seq, job] : st_.jobs) {
       if (!req.arg().empty() && !attr_is(job, "queue", req.arg())) continue;  // qstat QUEUE
-      if (see_all || attr_is(job, "euser", w.user)) add_job_object(r, job, req);
+      bool own = attr_is(job, "euser", w.user);
+      if (see_all || own) add_job_object(r, job, req, own || w.operator_);
     }
     return;
   }
@@ -250,7 +253,7 @@ void Server::status_jobs(const Who& w, const wire::Request& req, wire::Response&
       r.set_error("Unauthorized Request  " + job->id);
       return;
     }
-    add_job_object(r, *job, req);
+    add_job_object(r, *job, req, w.operator_ || job->attr("euser") == w.user);
   }
 }
 

@@ -47,6 +47,31 @@ TEST_F(Security, UsersCannotTouchEachOthersJobs) {
   EXPECT_EQ(c.cmd("", {"qdel", job}).code, 0);
 }
 
+// query_other_jobs lets users see each other's jobs, not their private details: environment,
+// paths, arguments, mail addresses and checkpoint names stay with the owner and operators.
+TEST_F(Security, OthersJobsShowNoPrivateDetails) {
+  std::string job = c.submit(kAlice, "sleep 30\n", {"-h", "-N", "visible", "-v", "SECRET_TOKEN=hunter2"});
+  ASSERT_FALSE(job.empty());
+  Result hidden = c.cmd(kBob, {"qstat", "-f", job});
+  EXPECT_NE(hidden.code, 0) << "without query_other_jobs the job is not Bob's to see";
+  ASSERT_EQ(c.cmd("", {"qmgr", "-c", "set server query_other_jobs = True"}).code, 0);
+  Result seen = c.cmd(kBob, {"qstat", "-f", job});
+  ASSERT_EQ(seen.code, 0) << seen.err;
+  EXPECT_EQ(full_attr(seen.out, "Job_Name"), "visible");
+  EXPECT_EQ(full_attr(seen.out, "job_state"), "H");
+  EXPECT_FALSE(full_attr(seen.out, "Job_Owner").empty());
+  for (const char* name : {"Variable_List", "Output_Path", "Error_Path", "submit_args"})
+    EXPECT_EQ(full_attr(seen.out, name), "") << name << " of another user's job is shown";
+  EXPECT_EQ(seen.out.find("hunter2"), std::string::npos) << seen.out;
+  Result json = c.cmd(kBob, {"qstat", "-f", "-F", "json", job});
+  EXPECT_EQ(json.out.find("hunter2"), std::string::npos) << json.out;
+  // The owner still sees everything.
+  Result own = c.cmd(kAlice, {"qstat", "-f", job});
+  EXPECT_NE(own.out.find("SECRET_TOKEN=hunter2"), std::string::npos) << own.out;
+  EXPECT_FALSE(full_attr(own.out, "Output_Path").empty());
+  c.cmd("", {"qdel", job});
+}
+
 TEST_F(Security, HoldTypesNeedTheirPrivilege) {
   std::string job = c.submit(kAlice, "true\n", {"-h"});
   Result o = c.cmd(kAlice, {"qhold", "-h", "o", job});

@@ -56,4 +56,10 @@ TEST(JobAttrs, TheTableDecidesWhoSetsWhat) {
                              "Resource_List.mem", "queue", "Hold_Types"})
     EXPECT_FALSE(may_set_job_attr(forged, "x", AttrSetter::kMomReport, false, code, e)) << forged;
   EXPECT_FALSE(may_set_job_attr("resources_used.cput", "00:00:01", AttrSetter::kSubmit, false, code, e));
+  // Who besides the owner reads what.
+  using reprise::server::job_attr_public;
+  for (const char* pub : {"Job_Name", "Job_Owner", "job_state", "queue", "Resource_List.nodes", "resources_used.mem"})
+    EXPECT_TRUE(job_attr_public(pub)) << pub;
+  for (const char* priv : {"Variable_List", "Output_Path", "Error_Path", "submit_args", "init_work_dir", "_depend_wait"})
+    EXPECT_FALSE(job_attr_public(priv)) << priv;
 }
