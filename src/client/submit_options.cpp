@@ -2,6 +2,7 @@
 
 #include <getopt.h>
 
+#include "common/names.h"
 #include "common/net.h"
 #include "common/resources.h"
 #include "common/checkpoint_policy.h"
@@ -21,13 +22,6 @@ std::string output_path(const std::string& value, const std::string& cwd, const 
   if (colon != std::string::npos && value.find('/') > colon)
     return value.substr(0, colon + 1) + absolute(value.substr(colon + 1), cwd);
   return host + ":" + absolute(value, cwd);
-}
-
-bool valid_job_name(const std::string& n) {
-  if (n.empty() || n.size() > 236) return false;
-  for (char c : n)
-    if (c == '/' || c == ' ' || c == '\t' || c == '\n' || c == ':' || c == '@' || static_cast<unsigned char>(c) < 32) return false;
-  return true;
 }
 
 }  // namespace

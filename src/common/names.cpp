@@ -44,6 +44,13 @@ bool valid_file_name(const std::string& name) {
   return true;
 }
 
+bool valid_job_name(const std::string& n) {
+  if (n.empty() || n.size() > 236) return false;
+  for (char c : n)
+    if (c == '/' || c == ' ' || c == ':' || c == '@' || static_cast<unsigned char>(c) < 32 || c == 127) return false;
+  return true;
+}
+
 bool valid_one_line(const std::string& text) {
   for (char c : text)
     if (static_cast<unsigned char>(c) < 32 || c == 127) return false;

@@ -18,6 +18,10 @@ bool valid_host_name(const std::string& name);
 // '=' and '@'; not "." or ".."; not starting with '-'; at most 255 bytes.
 bool valid_file_name(const std::string& name);
 
+// A job name (-N): 1-236 bytes, none of '/', ':', '@', white space or control characters (it
+// becomes part of the output file names); bytes >= 0x80 are fine.
+bool valid_job_name(const std::string& name);
+
 // An absolute path with no "." or ".." component, no empty component ("//"), no trailing
 // '/' (except "/" itself), no control character; at most 4096 bytes.
 bool valid_absolute_path(const std::string& path);

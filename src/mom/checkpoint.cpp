@@ -1,14 +1,8 @@
 #include "mom/checkpoint.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <poll.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>

@@ -135,13 +135,6 @@ bool job_attr_public(const std::string& name) {
   return it == table().end() || !it->second.private_;
 }
 
-bool valid_job_name(const std::string& n) {
-  if (n.empty() || n.size() > 236) return false;
-  for (char c : n)
-    if (c == '/' || c == ' ' || c == ':' || c == '@' || static_cast<unsigned char>(c) < 32 || c == 127) return false;
-  return true;
-}
-
 bool may_set_job_attr(const std::string& name, const std::string& value, AttrSetter setter, bool manager,
                       int& code, std::string& error) {
   code = kErrBadAttrValue;

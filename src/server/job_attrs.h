@@ -27,8 +27,4 @@ bool may_set_job_attr(const std::string& name, const std::string& value, AttrSet
 // server's own and nobody sees them.
 bool job_attr_public(const std::string& name);
 
-// A job name: 1-236 bytes, none of '/', ':', '@', white space or control characters (it
-// becomes part of the output file names).
-bool valid_job_name(const std::string& name);
-
 }  // namespace reprise::server

@@ -250,9 +250,8 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
   // so no qalter can carry it over to another directory.
   if (policy.enabled) {
     const std::string& dir = job.attr("checkpoint_dir");
-    bool admin = dir == opts_.home + "/checkpoint" ||
-                 (q != st_.queues.end() && !attr_or(q->second.attrs, "checkpoint_dir", "").empty() &&
-                  dir == attr_or(q->second.attrs, "checkpoint_dir", ""));
+    std::string queue_dir = q == st_.queues.end() ? "" : attr_or(q->second.attrs, "checkpoint_dir", "");
+    bool admin = dir == opts_.home + "/checkpoint" || (!queue_dir.empty() && dir == queue_dir);
     if (admin) (*cmd.mutable_attrs())["checkpoint_dir_admin"] = "True";
   }
   cmd.set_script(job.script);

@@ -78,4 +78,13 @@ bool accept_peer(int listener, const std::string& nonce, int& fd, wire::Request&
   return reprise::send_message(fd, n, error) && reprise::recv_message(fd, first, error, 10000);
 }
 
+wire::MomCommand run_command(const std::string& id, const std::string& user, const std::string& script) {
+  wire::MomCommand cmd;
+  cmd.set_op("run");
+  cmd.set_id(id);
+  (*cmd.mutable_attrs())["euser"] = user;
+  cmd.set_script(script);
+  return cmd;
+}
+
 }  // namespace reprise::test

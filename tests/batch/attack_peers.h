@@ -19,6 +19,9 @@ int dial(int port);  // a TCP connection to 127.0.0.1:port, -1 on failure
 // the server speaks: a server that issues no challenges (the unfixed one refused the request
 // and hung up) gets a fresh connection and nonce "".
 int open_session(int port, std::string& nonce);
+// The `run` command a (fake) server sends a mom: job `id` as `user`, running `script`.
+reprise::wire::MomCommand run_command(const std::string& id, const std::string& user, const std::string& script);
+
 // Accepts the mom's (or client's) connection on a fake server and plays along with its
 // challenge, answering with `nonce`; returns the first authenticated request.
 bool accept_peer(int listener, const std::string& nonce, int& fd, reprise::wire::Request& first);

@@ -285,11 +285,7 @@ TEST_F(AttackAuth, ServerProofFromAnotherConnectionConvincesNoMom) {
   ASSERT_TRUE(accept_peer(listener, "fedcba9876543210fedcba9876543210", fd, reg));
   EXPECT_EQ(reg.op(), "mom_register");
   std::string marker = c.tmp() + "/fake-server-ran-a-job";
-  wire::MomCommand runjob;
-  runjob.set_op("run");
-  runjob.set_id("1.fake");
-  (*runjob.mutable_attrs())["euser"] = kAlice;
-  runjob.set_script("touch " + marker + "\n");
+  wire::MomCommand runjob = run_command("1.fake", kAlice, "touch " + marker + "\n");
   wire::MomCommand hello;
   hello.set_op("registered");
   hello.set_arg(proof);

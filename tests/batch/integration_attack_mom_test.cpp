@@ -66,13 +66,9 @@ TEST_F(AttackMom, MomRefusesJobIdsThatAreNotJobIds) {
 
   std::string work = c.workdir(kAlice);
   auto run_cmd = [&](const std::string& id, const std::string& script) {
-    wire::MomCommand cmd;
-    cmd.set_op("run");
-    cmd.set_id(id);
-    (*cmd.mutable_attrs())["euser"] = kAlice;
+    wire::MomCommand cmd = run_command(id, kAlice, script);
     (*cmd.mutable_attrs())["Output_Path"] = "node2:" + work + "/out";
     (*cmd.mutable_attrs())["Error_Path"] = "node2:" + work + "/err";
-    cmd.set_script(script);
     return reprise::send_message(fd, cmd, error);
   };
   std::string up = "../../../../../../../../../../..";

@@ -20,6 +20,7 @@
 #include "common/auth_binding.h"
 #include "common/munge_auth.h"
 #include "common/net.h"
+#include "attack_peers.h"
 #include "common/wire.h"
 #include "harness.h"
 #include "reprise.pb.h"
@@ -389,11 +390,7 @@ TEST_F(Munge, MomObeysNoServerThatCannotProveItself) {
     EXPECT_EQ(reg.op(), "mom_register");
     EXPECT_TRUE(reprise::valid_nonce(reg.arg())) << reg.arg();
     // A job first, then the (bad) proof.
-    wire::MomCommand runjob;
-    runjob.set_op("run");
-    runjob.set_id("1.fake");
-    (*runjob.mutable_attrs())["euser"] = kUser;
-    runjob.set_script("touch " + marker + "\n");
+    wire::MomCommand runjob = run_command("1.fake", kUser, "touch " + marker + "\n");
     wire::MomCommand hello;
     hello.set_op("registered");
     hello.set_arg(k.credential(fd, reg.arg()));
