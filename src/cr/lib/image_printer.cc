@@ -1,6 +1,7 @@
 #include "lib/image_printer.h"
 
 #include <fcntl.h>
+#include <sys/sysmacros.h>
 
 #include <cstdio>
 #include <ctime>
@@ -40,6 +41,14 @@ std::string Perms(uint32_t f) {
   return s;
 }
 
+// "shared object 0:1/1234 at +0x0" for memory the restart shares through one
+// memfd per object, "" otherwise.
+std::string SharedObject(const VmaRecord& r) {
+  if (!(r.flags & kVmaShared) || !(r.flags & kVmaAnon)) return "";
+  return "shared object " + std::to_string(major(r.dev)) + ":" + std::to_string(minor(r.dev)) + "/" +
+         std::to_string(r.ino) + " at +" + Hex(r.file_offset);
+}
+
 const char* KindName(uint32_t kind) {
   switch (static_cast<FileKind>(kind)) {
     case FileKind::kRegular: return "file";
@@ -47,6 +56,7 @@ const char* KindName(uint32_t kind) {
     case FileKind::kDevice: return "device";
     case FileKind::kTerminal: return "terminal";
     case FileKind::kPipe: return "pipe";
+    case FileKind::kDeletedFile: return "deleted file";
   }
   return "unknown";
 }
@@ -128,6 +138,8 @@ nlohmann::json ImageToJson(const Image& img) {
       vmas.push_back({{"start", Hex(v.record.start)}, {"end", Hex(v.record.end)}, {"perms", Perms(v.record.flags)},
                       {"path", v.path.empty() ? (v.record.flags & kVmaHeap ? "[heap]" : v.record.flags & kVmaStack ? "[stack]" : "") : v.path},
                       {"size", v.record.end - v.record.start}, {"saved_bytes", saved}});
+      if (!SharedObject(v.record).empty())
+        vmas.back()["shared_object"] = {{"dev", v.record.dev}, {"ino", v.record.ino}, {"offset", v.record.file_offset}};
     }
     jp["memory_regions"] = vmas;
     jp["saved_bytes"] = total;
@@ -179,7 +191,7 @@ void PrintImage(const Image& img, std::ostream& out) {
       out << line
           << (v.path.empty() ? (v.record.flags & kVmaHeap ? "[heap]" : v.record.flags & kVmaStack ? "[stack]" : "")
                              : v.path)
-          << "\n";
+          << (SharedObject(v.record).empty() ? "" : "  " + SharedObject(v.record)) << "\n";
     }
     out << "  saved memory: " << Size(total) << " in " << p.runs.size() << " runs\n";
   }
