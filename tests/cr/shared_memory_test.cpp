@@ -3,6 +3,7 @@
 // itself and prints a MISMATCH line when a write of one process is not seen
 // by another, so a restore into separate copies changes its output.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "cr_engine.h"
 
@@ -33,6 +34,47 @@ TEST(SharedMemory, AnonymousSharedParentAndChild) { all_variants_match_reference
 
 // A chain of three, one of which maps a sub-range and another mremaps it.
 TEST(SharedMemory, AnonymousSharedTreeOfThree) { all_variants_match_reference(shared_counter("3")); }
+
+Subject scratch_files() { return {"scratch_files", {"30", "30"}, 10, {}, false}; }
+Subject fortran_scratch() { return {"fortran_scratch", {"40", "30"}, 10, {}, false}; }
+Subject python(const std::string &mode)
+{
+    return {"py_multiprocessing.py", {mode, "30", "30"}, 10, {}, false};
+}
+
+bool have_program(const std::string &name) { return access(program(name).c_str(), X_OK) == 0; }
+
+TEST(SubjectDeterminism, ScratchFiles) { expect_deterministic(scratch_files()); }
+
+// memfd (sealed) shared by mapping and fd, an unlinked O_APPEND scratch file
+// shared across fork, an unlinked POSIX shm mapping, tmpfile().
+TEST(DeletedFiles, MemfdScratchShmAndTmpfile) { all_variants_match_reference(scratch_files()); }
+
+TEST(SubjectDeterminism, FortranScratch)
+{
+    if (!have_program("fortran_scratch"))
+        GTEST_SKIP() << "gfortran was not installed when the subjects were built";
+    expect_deterministic(fortran_scratch());
+}
+
+TEST(DeletedFiles, FortranStatusScratch)
+{
+    if (!have_program("fortran_scratch"))
+        GTEST_SKIP() << "gfortran was not installed when the subjects were built";
+    all_variants_match_reference(fortran_scratch());
+}
+
+TEST(SubjectDeterminism, PythonPool) { expect_deterministic(python("pool")); }
+TEST(SubjectDeterminism, PythonQueue) { expect_deterministic(python("queue")); }
+TEST(SubjectDeterminism, PythonLock) { expect_deterministic(python("lock")); }
+TEST(SubjectDeterminism, PythonProcessPoolExecutor) { expect_deterministic(python("executor")); }
+
+// multiprocessing's semaphores: sem_open'ed in /dev/shm, mapped, unlinked at
+// once, inherited by fork; mp.Value: an unlinked /dev/shm file kept open.
+TEST(PythonMultiprocessing, Pool) { all_variants_match_reference(python("pool")); }
+TEST(PythonMultiprocessing, Queue) { all_variants_match_reference(python("queue")); }
+TEST(PythonMultiprocessing, LockAndValue) { all_variants_match_reference(python("lock")); }
+TEST(PythonMultiprocessing, ProcessPoolExecutor) { all_variants_match_reference(python("executor")); }
 
 } // namespace
 } // namespace crtest
