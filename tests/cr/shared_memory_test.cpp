@@ -7,6 +7,8 @@
 
 #include "cr_engine.h"
 
+using namespace std::chrono_literals;
+
 namespace crtest {
 namespace {
 
@@ -75,6 +77,37 @@ TEST(PythonMultiprocessing, Pool) { all_variants_match_reference(python("pool"))
 TEST(PythonMultiprocessing, Queue) { all_variants_match_reference(python("queue")); }
 TEST(PythonMultiprocessing, LockAndValue) { all_variants_match_reference(python("lock")); }
 TEST(PythonMultiprocessing, ProcessPoolExecutor) { all_variants_match_reference(python("executor")); }
+
+// What still cannot be restored is refused at checkpoint time, in one line
+// naming the process, the fd or address and the kind of object.
+void expect_refused(const std::string &mode, const std::vector<std::string> &needles)
+{
+    ASSERT_EQ(missing_tools(), "");
+    TempDir dir;
+    Subject holder{"deleted_holder", {mode, "300", "10"}, 3, {}, false};
+    std::optional<Process> app;
+    ASSERT_NO_FATAL_FAILURE(start_under_cr_run(holder, dir, "run.out", 3, app));
+    std::string image = dir.file("image.rpr");
+    RunResult r = run({tool("cr_checkpoint"), "--file", image, std::to_string(app->pid())}, dir.path(), 60s);
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_NE(exit_code(r.status), 0) << r.err;
+    for (const std::string &needle : needles)
+        EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr should contain \"" << needle << "\": " << r.err;
+    EXPECT_FALSE(file_exists(image));
+    size_t lines = count_lines(dir.file("run.out"));
+    EXPECT_TRUE(wait_for_lines(dir.file("run.out"), lines + 1, 10s)) << "no progress after the refusal";
+    app->kill_tree();
+}
+
+TEST(DeletedFiles, MemfdLargerThanTheLimitIsRefused)
+{
+    expect_refused("big", {"pid ", "fd 3", "deleted file or memfd", "64 MiB"});
+}
+
+TEST(DeletedFiles, PrivateMappingOfADeletedFileIsRefused)
+{
+    expect_refused("privmap", {"pid ", "private mapping of a deleted file", "0x"});
+}
 
 } // namespace
 } // namespace crtest

@@ -129,6 +129,11 @@ nlohmann::json ImageToJson(const Image& img) {
       files.push_back({{"fd", f.record.fd}, {"kind", KindName(f.record.kind)}, {"path", f.path},
                        {"mode", AccessMode(f.record.flags)}, {"offset", f.record.offset},
                        {"cloexec", (f.record.fd_flags & FD_CLOEXEC) != 0}});
+    for (size_t i = 0; i < p.files.size(); ++i)
+      if (p.files[i].record.kind == static_cast<uint32_t>(FileKind::kDeletedFile))
+        files[i]["deleted_file"] = {{"size", p.files[i].record.size}, {"saved_bytes", p.files[i].data.size()},
+                                    {"seals", p.files[i].record.reserved}, {"dev", p.files[i].record.dev},
+                                    {"ino", p.files[i].record.ino}};
     jp["files"] = files;
     json vmas = json::array();
     uint64_t total = 0;
@@ -178,7 +183,12 @@ void PrintImage(const Image& img, std::ostream& out) {
     out << "  open files:\n";
     for (const FileEntry& f : p.files)
       out << "    fd " << f.record.fd << "  " << KindName(f.record.kind) << " " << AccessMode(f.record.flags)
-          << "  offset " << f.record.offset << "  " << f.path << "\n";
+          << "  offset " << f.record.offset << "  " << f.path
+          << (f.record.kind == static_cast<uint32_t>(FileKind::kDeletedFile)
+                  ? "  size " + std::to_string(f.record.size) + ", saved " + Size(f.data.size()) +
+                        (f.data.empty() && f.record.size ? " (with an earlier fd)" : "")
+                  : std::string())
+          << "\n";
     uint64_t total = 0;
     out << "  memory regions:\n";
     for (const VmaEntry& v : p.vmas) {

@@ -93,8 +93,9 @@ int RestoredFiles::ReopenObject(const FileEntry& f, const SharedMemoryObjects& s
   auto key = std::make_tuple(r.kind, r.dev, r.ino, r.flags, r.offset, std::string());
   if (auto it = opened_.find(key); it != opened_.end()) return it->second;
   std::string link = "/proc/self/fd/" + std::to_string(shared.FdOf(r));
-  // tmpfile() opens with O_TMPFILE, which F_GETFL reports and includes O_DIRECTORY.
-  int flags = static_cast<int>(r.flags) & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_TMPFILE | O_DIRECTORY);
+  // tmpfile() opens with O_TMPFILE, which F_GETFL reports and includes O_DIRECTORY;
+  // mkstemp() with O_NOFOLLOW, which would refuse the /proc link.
+  int flags = static_cast<int>(r.flags) & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_TMPFILE | O_DIRECTORY | O_NOFOLLOW);
   int fd = open(link.c_str(), flags | O_CLOEXEC);
   if (fd < 0) throw RestartError{errno, "cannot recreate '" + f.path + "': " + strerror(errno)};
   if (lseek(fd, static_cast<off_t>(r.offset), SEEK_SET) < 0) {
