@@ -12,9 +12,9 @@ using namespace std::chrono_literals;
 namespace crtest {
 namespace {
 
-Subject shared_counter(const std::string &procs)
+Subject shared_counter(const std::string &procs, const std::string &kind = "anon")
 {
-    return {"shared_counter", {procs, "40", "30"}, 10, {}, false};
+    return {"shared_counter", {procs, "40", "30", kind}, 10, {}, false};
 }
 
 void expect_deterministic(const Subject &subject)
@@ -36,6 +36,13 @@ TEST(SharedMemory, AnonymousSharedParentAndChild) { all_variants_match_reference
 
 // A chain of three, one of which maps a sub-range and another mremaps it.
 TEST(SharedMemory, AnonymousSharedTreeOfThree) { all_variants_match_reference(shared_counter("3")); }
+
+TEST(SubjectDeterminism, SharedCounterPosixShm) { expect_deterministic(shared_counter("2", "posix")); }
+
+// A POSIX shm object still linked in /dev/shm, opened by name in each process:
+// the live variant changes it after the checkpoint, so the restart must
+// bring back its contents at the checkpoint (tmpfs keeps no mtime to tell).
+TEST(SharedMemory, PosixShmByName) { all_variants_match_reference(shared_counter("2", "posix")); }
 
 Subject scratch_files() { return {"scratch_files", {"30", "30"}, 10, {}, false}; }
 Subject fortran_scratch() { return {"fortran_scratch", {"40", "30"}, 10, {}, false}; }

@@ -8,8 +8,12 @@
  * If a restart gives the processes separate copies, a process never sees its
  * turn (prints "MISMATCH: ... never came", exit 1) or sees a stale value
  * ("MISMATCH: ..."); output is deterministic otherwise.
- * usage: shared_counter [procs=2] [rounds=40] [interval_ms=30] */
+ * With "posix", the turn and counter live instead in a POSIX shm object
+ * (shm_open, still linked) that each process opens and maps by name; its name
+ * derives from the working directory, and the parent unlinks it at the end.
+ * usage: shared_counter [procs=2] [rounds=40] [interval_ms=30] [anon|posix] */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -69,6 +73,18 @@ static void take_turns(struct shared *s, uint64_t *marker, long me)
     }
 }
 
+static struct shared *map_named(const char *name, int flags)
+{
+    int fd = shm_open(name, O_RDWR | flags, 0600);
+    if (fd < 0 || ((flags & O_CREAT) && ftruncate(fd, PAGE) != 0)) {
+        perror("shm_open");
+        exit(2);
+    }
+    struct shared *s = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    return s;
+}
+
 int main(int argc, char **argv)
 {
     note_start("shared_counter");
@@ -79,7 +95,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "shared_counter: procs must be 1..16\n");
         return 2;
     }
-    struct shared *s = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int posix = argc > 4 && strcmp(argv[4], "posix") == 0;
+    char name[64] = "";
+    if (posix) {
+        char cwd[4096];
+        if (getcwd(cwd, sizeof cwd) == NULL)
+            return 2;
+        snprintf(name, sizeof name, "/crtest_counter_%016llx",
+                 (unsigned long long)checksum_bytes(CHECKSUM_INIT, cwd, strlen(cwd)));
+    }
+    struct shared *s = posix ? map_named(name, O_CREAT | O_TRUNC)
+                             : mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     char *markers = mmap(NULL, MARKER_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (s == MAP_FAILED || markers == MAP_FAILED) {
         perror("mmap");
@@ -98,6 +124,10 @@ int main(int argc, char **argv)
             break;
         me = k;
         child = -1;
+        if (posix) { /* a mapping of its own, by name */
+            munmap(s, PAGE);
+            s = map_named(name, 0);
+        }
         if (k == 1) { /* keep only the marker page: a sub-range at offset 2 pages */
             munmap(markers, MARKER_PAGE * PAGE);
             munmap(markers + (MARKER_PAGE + 1) * PAGE, (MARKER_PAGES - MARKER_PAGE - 1) * PAGE);
@@ -121,6 +151,8 @@ int main(int argc, char **argv)
     if (me == 0) {
         printf("done: counter %llu\n", (unsigned long long)s->counter);
         fflush(stdout);
+        if (posix)
+            shm_unlink(name);
     }
     return 0;
 }

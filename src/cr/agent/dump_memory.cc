@@ -115,6 +115,15 @@ MappingRole Classify(const Mapping& m, DumpError& err) {
 // Mapping contents behave like anonymous memory (no file to re-map from).
 bool IsAnonymous(const Mapping& m) { return m.path_len == 0 || m.path[0] == '[' || IsSharedObject(m); }
 
+// A POSIX shm object still in /dev/shm, mapped shared: its pages are saved too
+// (tmpfs does not update mtime on writes through a mapping, so a restart could
+// not tell that the job changed it after the checkpoint); the restart writes
+// them back into the file before mapping it.
+bool IsShmFile(const Mapping& m) {
+  return m.shared && !IsDeleted(m) && StartsWith(m.path, m.path_len, "/dev/shm/") &&
+         !memchr(m.path + 9, '/', m.path_len - 9);  // shm_open names: no subdirectories
+}
+
 // Anonymous memory is recorded without a name ([heap] and [stack] are flags);
 // a shared object keeps its name ("/memfd:x (deleted)"), for cr_info only.
 uint32_t RecordedPathLen(const Mapping& m) { return IsAnonymous(m) && !IsSharedObject(m) ? 0 : m.path_len; }
@@ -184,7 +193,7 @@ uint64_t BackedPages(const Mapping& m) {
 // Adds the runs of pages of m that need saving.
 bool CollectRuns(const Mapping& m, int pagemap_fd, RunList& runs, DumpError& err) {
   if (m.prot == PROT_NONE) return true;
-  if (m.shared && !IsAnonymous(m)) return true;
+  if (m.shared && !IsAnonymous(m) && !IsShmFile(m)) return true;
   if (m.shared) {
     uint64_t pages = BackedPages(m);
     return !pages || runs.Add(m.start, pages) || (err.Set(ENOMEM, "too many page runs"), false);

@@ -62,7 +62,8 @@ std::map<std::string, int> OpenMappedFiles(const Image& img, RestoredFiles& file
       if (fd < 0) throw Failure{errno, "'" + v.path + "': " + strerror(errno)};
       struct stat st {};
       fstat(fd, &st);
-      if (static_cast<uint64_t>(st.st_size) != v.record.file_size || MtimeNs(st) != v.record.mtime_ns) {
+      if (!IsShmFileVma(v) &&  // rewritten from the image just now
+          (static_cast<uint64_t>(st.st_size) != v.record.file_size || MtimeNs(st) != v.record.mtime_ns)) {
         close(fd);
         throw Failure{EINVAL, "'" + v.path + "' changed since the checkpoint; the image needs the same file"};
       }
@@ -136,6 +137,7 @@ std::string BuildPlan(const ProcessImage& p, const FdNumbers& n, int exe_fd_numb
     pv.file_offset = v.record.file_offset;
     pv.flags = v.record.flags;
     pv.fd = IsFileVma(v) ? mapping_numbers.at(v.path) : -1;
+    if (IsShmFileVma(v)) pv.flags |= PLAN_VMA_OBJECT;  // its pages are in the file again
     if (IsSharedObjectVma(v.record)) {
       pv.fd = shared.NumberOf(v.record);
       pv.flags |= PLAN_VMA_OBJECT;

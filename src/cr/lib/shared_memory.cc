@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -54,6 +55,8 @@ std::string ObjectName(const std::string& path) {
 }
 
 }  // namespace
+
+static void RefillShmFiles(const Image& img, int image_fd);
 
 bool IsObjectFile(const FileEntry& f) { return static_cast<FileKind>(f.record.kind) == FileKind::kDeletedFile; }
 
@@ -139,6 +142,51 @@ void SharedMemoryObjects::Create(const Image& img, int image_fd, RestoredFiles& 
     if (plan.seals && fcntl(fd, F_ADD_SEALS, static_cast<int>(plan.seals)) != 0)
       throw RestartError{errno, "cannot seal the memfd '" + plan.name + "' again: " + strerror(errno)};
   }
+  RefillShmFiles(img, image_fd);
+}
+
+// POSIX shm files get their checkpoint contents and size back. Root works on
+// the user's name only through an O_NOFOLLOW descriptor in /dev/shm, and only
+// on a file the image's owner owns (or one it creates for them).
+static void RefillShmFiles(const Image& img, int image_fd) {
+  std::map<std::string, std::set<uint64_t>> filled;
+  std::map<std::string, int> fds;
+  std::vector<char> buf;
+  for (const ProcessImage& p : img.processes)
+    for (const VmaEntry& v : p.vmas) {
+      if (!IsShmFileVma(v)) continue;
+      int& fd = fds[v.path];
+      if (!fd) {
+        fd = open(v.path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        bool created = false;
+        if (fd < 0 && errno == ENOENT) {  // unlinked after the checkpoint: recreate it
+          fd = open(v.path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+          created = fd >= 0;
+        }
+        if (fd < 0) throw RestartError{errno, "cannot open '" + v.path + "' to restore it: " + strerror(errno)};
+        struct stat st {};
+        fstat(fd, &st);
+        if (created && geteuid() == 0 && fchown(fd, img.info.uid, img.info.gid) != 0)
+          throw RestartError{errno, "cannot give '" + v.path + "' to the image's owner: " + strerror(errno)};
+        if (!created && geteuid() == 0 && st.st_uid != img.info.uid)
+          throw RestartError{EPERM, "'" + v.path + "' belongs to uid " + std::to_string(st.st_uid) +
+                                        ", not to the image's owner; remove it and restart again"};
+      }
+      std::set<uint64_t>& done = filled[v.path];
+      for (uint32_t r = 0; r < v.record.run_count; ++r) {
+        const PageRun& run = p.runs[v.record.first_run + r];
+        uint64_t first_page = (v.record.file_offset + (run.start - v.record.start)) / kPageSize;
+        for (uint64_t i = 0; i < run.pages; ++i) {
+          if (!done.insert(first_page + i).second) continue;
+          buf.resize(kPageSize);
+          PreadAll(image_fd, buf.data(), kPageSize, run.data_offset + i * kPageSize);
+          PwriteAll(fd, buf.data(), kPageSize, (first_page + i) * kPageSize);
+        }
+      }
+      if (ftruncate(fd, static_cast<off_t>(v.record.file_size)) != 0)
+        throw RestartError{errno, "cannot restore the size of '" + v.path + "': " + strerror(errno)};
+    }
+  for (auto& [path, fd] : fds) close(fd);
 }
 
 int SharedMemoryObjects::FdOf(const FileRecord& r) const { return fds_.at({r.dev, r.ino}); }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,13 @@ inline bool IsSharedObjectVma(const VmaRecord& r) { return (r.flags & kVmaShared
 
 // A mapping of a file that is still there at restart (re-mapped from it).
 inline bool IsFileVma(const VmaEntry& v) { return !(v.record.flags & kVmaAnon) && !v.path.empty(); }
+
+// A shared mapping of a POSIX shm file still in /dev/shm (no subdirectory):
+// its pages are in the image and go back into the file before it is mapped.
+inline bool IsShmFileVma(const VmaEntry& v) {
+  return IsFileVma(v) && (v.record.flags & kVmaShared) && v.path.rfind("/dev/shm/", 0) == 0 &&
+         v.path.find('/', 9) == std::string::npos;
+}
 
 // An fd of a memfd or of a file deleted while open: its bytes are in the image.
 bool IsObjectFile(const FileEntry& f);
