@@ -116,5 +116,10 @@ TEST(DeletedFiles, PrivateMappingOfADeletedFileIsRefused)
     expect_refused("privmap", {"pid ", "private mapping of a deleted file", "0x"});
 }
 
+TEST(SysvIpc, SemaphoresAreRefused)
+{
+    expect_refused("sysvsem", {"pid ", "SysV semaphores", "POSIX semaphores"});
+}
+
 } // namespace
 } // namespace crtest

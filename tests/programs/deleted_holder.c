@@ -1,10 +1,12 @@
 /* Holds one object the engine must refuse, then ticks: "big" an fd of a
  * memfd larger than an image keeps (64 MiB), "privmap" a private mapping of
- * a file deleted after mapping.
- * usage: deleted_holder big|privmap [ticks=150] [interval_ms=10] */
+ * a file deleted after mapping, "sysvsem" a SysV semaphore it used (removed
+ * at once, so a killed test leaks nothing; the agent remembers the use).
+ * usage: deleted_holder big|privmap|sysvsem [ticks=150] [interval_ms=10] */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/sem.h>
 
 #include "prog_util.h"
 
@@ -28,8 +30,16 @@ int main(int argc, char **argv)
         }
         close(fd);
         unlink("mapped.tmp");
+    } else if (strcmp(mode, "sysvsem") == 0) {
+        int id = semget(IPC_PRIVATE, 1, 0600);
+        struct sembuf up = {0, 1, 0};
+        if (id < 0 || semop(id, &up, 1) != 0) {
+            perror("semget");
+            return 2;
+        }
+        semctl(id, 0, IPC_RMID);
     } else {
-        fprintf(stderr, "usage: deleted_holder big|privmap [ticks] [interval_ms]\n");
+        fprintf(stderr, "usage: deleted_holder big|privmap|sysvsem [ticks] [interval_ms]\n");
         return 2;
     }
     for (long i = 1; i <= ticks; i++) {
