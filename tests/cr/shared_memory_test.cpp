@@ -108,7 +108,7 @@ void expect_refused(const std::string &mode, const std::vector<std::string> &nee
 
 TEST(DeletedFiles, MemfdLargerThanTheLimitIsRefused)
 {
-    expect_refused("big", {"pid ", "fd 3", "deleted file or memfd", "64 MiB"});
+    expect_refused("big", {"pid ", "fd 40", "deleted file or memfd", "64 MiB"});
 }
 
 TEST(DeletedFiles, PrivateMappingOfADeletedFileIsRefused)

@@ -16,8 +16,9 @@ int main(int argc, char **argv)
     long ticks = arg_long(argc, argv, 2, 150);
     long interval_ms = arg_long(argc, argv, 3, 10);
     if (strcmp(mode, "big") == 0) {
-        int fd = memfd_create("too-big", 0); /* fd 3 */
-        if (fd < 0 || ftruncate(fd, 65l << 20) != 0) {
+        /* fd 40 whatever the caller left open, so the refusal names a known fd */
+        int fd = memfd_create("too-big", 0);
+        if (fd < 0 || dup2(fd, 40) != 40 || close(fd) != 0 || ftruncate(40, 65l << 20) != 0) {
             perror("memfd");
             return 2;
         }
