@@ -58,6 +58,17 @@ std::string ExecutableDir() {
   return path.substr(0, path.rfind('/'));
 }
 
+std::string EngineFile(const std::string& name, std::string& tried) {
+  const std::string dir = ExecutableDir();
+  tried.clear();
+  for (const char* rel : {"/../lib/reprise/", "/../lib/", "/"}) {
+    std::string path = dir + rel + name;
+    if (access(path.c_str(), R_OK) == 0) return path;
+    tried += (tried.empty() ? "" : ", ") + path;
+  }
+  return "";
+}
+
 std::string ErrnoText(int err) { return strerror(err); }
 
 }  // namespace reprise::cr
