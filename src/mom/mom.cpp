@@ -574,7 +574,8 @@ void Mom::tick() {
     if (job.walltime_limit > 0 && !job.kill_deadline && now - job.start_time > job.walltime_limit) {
       std::string msg = "=>> PBS: job killed: walltime " + std::to_string(now - job.start_time) +
                         " exceeded limit " + std::to_string(job.walltime_limit) + "\n";
-      std::string err_path = local_path(job.attr(job.attr("Join_Path") == "oe" ? "Output_Path" : "Error_Path"));
+      std::string err_path =
+          output_path_on_node(config_, job.attr(job.attr("Join_Path") == "oe" ? "Output_Path" : "Error_Path"));
       // The path is the user's: append as the owner, never as root.
       Owner owner;
       std::string why, ignored;
