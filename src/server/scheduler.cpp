@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/resources.h"
 #include "common/text_util.h"
+#include "server/accounting.h"
 #include "server/server.h"
 
 #include "common/checkpoint_policy.h"
@@ -75,6 +76,7 @@ void Server::set_state(Job& job, char state) {
 void Server::save(Job& job) { store_.save_job(job); }
 
 void Server::complete(Job& job, int exit_status, const std::string& comment) {
+  bool had_run = job.state() == 'R' || job.state() == 'E';
   set_state(job, 'C');
   job.attrs["exit_status"] = std::to_string(exit_status);
   job.attrs["comp_time"] = std::to_string(now_seconds());
@@ -84,11 +86,16 @@ void Server::complete(Job& job, int exit_status, const std::string& comment) {
   job.attrs.erase("_depend_wait");
   st_.waiting.erase(job.seq);
   save(job);
+  if (had_run) account_ended(opts_.home, job);
   release_dependents(job);
   sched_wanted_ = true;
 }
 
 void Server::requeue(Job& job, const std::string& comment) {
+  if (job.state() == 'R' || job.state() == 'E') {
+    job.attrs["comment"] = comment;
+    account_rerun(opts_.home, job);
+  }
   job.attrs.erase("exec_host");
   job.attrs.erase("session_id");
   job.attrs.erase("exit_status");
@@ -238,6 +245,7 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
   }
   set_state(job, 'R');
   save(job);
+  account_started(opts_.home, job);
   wire::MomCommand cmd;
   cmd.set_op("run");
   cmd.set_id(job.id);

@@ -312,6 +312,10 @@ RestartFailure Restart(const RestartRequest& req) {
     }
     CheckCompatible(img);
     for (const ProcessImage& p : img.processes) CheckOpenFiles(p);
+    std::string tried;
+    const std::string restorer = EngineFile("cr_restorer", tried);
+    if (restorer.empty())
+      throw Failure{ENOENT, "cannot find cr_restorer (looked at " + tried + "); reinstall Reprise"};
     RaiseFdLimit();
 
     RestoredFiles files;
@@ -356,7 +360,7 @@ RestartFailure Restart(const RestartRequest& req) {
       s.process = &proc;
       s.uid = img.info.uid;
       s.gid = img.info.gid;
-      s.restorer = ExecutableDir() + "/cr_restorer";
+      s.restorer = restorer;
       s.placements = files.PlacementsFor(i);
       int exe = open(proc.process.exe, O_RDONLY | O_CLOEXEC);
       int exe_number = exe >= 0 ? numbers.first_exe + static_cast<int>(i) : -1;
