@@ -6,6 +6,8 @@
 #include <ctime>
 #include <string>
 
+#include "lib/event_printer.h"
+
 namespace reprise::cr {
 namespace {
 
@@ -47,7 +49,9 @@ const char* KindName(uint32_t kind) {
     case FileKind::kDevice: return "device";
     case FileKind::kTerminal: return "terminal";
     case FileKind::kPipe: return "pipe";
+    default: break;
   }
+  if (const char* event = EventKindName(kind)) return event;
   return "unknown";
 }
 
@@ -115,10 +119,12 @@ nlohmann::json ImageToJson(const Image& img) {
                             {"flags", Hex(p.sigactions[s].flags)}});
     jp["signal_handlers"] = handlers;
     json files = json::array();
-    for (const FileEntry& f : p.files)
+    for (const FileEntry& f : p.files) {
       files.push_back({{"fd", f.record.fd}, {"kind", KindName(f.record.kind)}, {"path", f.path},
                        {"mode", AccessMode(f.record.flags)}, {"offset", f.record.offset},
                        {"cloexec", (f.record.fd_flags & FD_CLOEXEC) != 0}});
+      if (const EventEntry* e = EventFor(p, f.record.fd)) files.back()["event"] = EventToJson(*e, f);
+    }
     jp["files"] = files;
     json vmas = json::array();
     uint64_t total = 0;
@@ -166,7 +172,8 @@ void PrintImage(const Image& img, std::ostream& out) {
     out << "  open files:\n";
     for (const FileEntry& f : p.files)
       out << "    fd " << f.record.fd << "  " << KindName(f.record.kind) << " " << AccessMode(f.record.flags)
-          << "  offset " << f.record.offset << "  " << f.path << "\n";
+          << "  offset " << f.record.offset << "  " << f.path
+          << (EventFor(p, f.record.fd) ? "  " + EventSummary(*EventFor(p, f.record.fd), f) : std::string()) << "\n";
     uint64_t total = 0;
     out << "  memory regions:\n";
     for (const VmaEntry& v : p.vmas) {
