@@ -1,6 +1,7 @@
 #include "dump_events.h"
 
 #include <linux/kcmp.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -236,9 +237,20 @@ bool WriteEvents(int image_fd, uint32_t owner, uint32_t* sections, DumpError& er
       case FileKind::kEpoll:
         ok = DescribeEpoll(fd, info, *ev, refuse);
         break;
-      case FileKind::kInotify:
+      case FileKind::kInotify: {
+        // Queued events cannot be saved (reading them would take them from
+        // the program): EAGAIN makes cr_checkpoint try again in a moment.
+        int queued = 0;
+        if (ioctl(fd, FIONREAD, &queued) == 0 && queued > 0) {
+          char num[24];
+          AppendDec(num, static_cast<uint64_t>(fd));
+          err.Set(EAGAIN, "fd ", num, ": inotify has unread events, which cannot be saved; try again");
+          ok = false;
+          break;
+        }
         ok = DescribeInotify(info, *ev, refuse);
         break;
+      }
       case FileKind::kPidfd:
         ok = DescribePidfd(info, *ev, refuse);
         break;

@@ -197,6 +197,7 @@ int RestoreEventsInProcess(const ProcessImage& p, bool pids_restored, std::strin
       }
       close(fd);
     }
+    fcntl(f.record.fd, F_SETFD, 0);  // pidfd_open sets FD_CLOEXEC; the restorer sets it again if saved
   }
   for (const EventEntry& e : p.events) {
     if (static_cast<FileKind>(e.record.kind) != FileKind::kEpoll) continue;
