@@ -12,15 +12,25 @@ namespace crtest {
 namespace {
 
 Subject event_loop() { return {"event_loop", {"40", "30"}, 10, {}, false}; }
+Subject inotify_watch() { return {"inotify_watch", {"{dir}", "40", "30"}, 10, {}, false}; }
 
-TEST(SubjectDeterminism, EventLoop)
+void expect_deterministic(const Subject &subject)
 {
     TempDir dir;
     Outcome first, second;
-    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(event_loop(), dir, "first.out", first));
-    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(event_loop(), dir, "second.out", second));
+    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "first.out", first));
+    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "second.out", second));
     EXPECT_EQ(exit_code(first.status), 0) << describe_status(first.status) << "\n" << first.output;
-    expect_same_outcome(event_loop(), first, second, "second uninterrupted run");
+    expect_same_outcome(subject, first, second, "second uninterrupted run");
+}
+
+TEST(SubjectDeterminism, EventLoop) { expect_deterministic(event_loop()); }
+TEST(SubjectDeterminism, InotifyWatch) { expect_deterministic(inotify_watch()); }
+
+TEST(EventObjects, InotifyWatcherSurvivesAllVariants)
+{
+    ASSERT_EQ(missing_tools(), "");
+    all_variants_match_reference(inotify_watch());
 }
 
 TEST(EventObjects, EventLoopSurvivesAllVariants)
@@ -56,6 +66,11 @@ TEST(EventObjects, EpollWatchingAClosedFdIsRefused)
 TEST(EventObjects, PidfdOfAProcessOutsideTheTreeIsRefused)
 {
     expect_refused("pidfd-outside", {"pid ", "fd 3: pidfd of pid", "outside the checkpointed tree"});
+}
+
+TEST(EventObjects, InotifyWatchOfUnknownPathIsRefused)
+{
+    expect_refused("inotify-raw", {"pid ", "fd 3: inotify watch 1: its path is unknown"});
 }
 
 } // namespace
