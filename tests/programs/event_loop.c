@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -124,6 +125,7 @@ int main(int argc, char **argv)
         fail(-1, "setup");
     pid_t child = fork();
     if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a parent that FAILs must not leave us blocked */
         int fl = fcntl(pipefd[1], F_GETFL);
         fcntl(pipefd[1], F_SETFL, fl & ~O_NONBLOCK);
         child_loop(req, pipefd[1]);
