@@ -112,6 +112,7 @@ DumpOutcome DumpThisProcess(int fd, uint32_t owner, const ucontext_t* uc, DumpEr
     err.Set(ENOMEM, "cannot map the agent's scratch memory");
     return DumpOutcome::kFailed;
   }
+  g_agent.extra_sections = 0;
   bool ok = StopOtherThreads(err);
   if (ok) {
     FillThread(g_agent.threads[0], uc);
@@ -175,6 +176,7 @@ void CheckpointHandler(int, siginfo_t*, void* context) {
     done.op = static_cast<uint32_t>(ControlOp::kDumpDone);
     done.status = outcome == DumpOutcome::kWritten ? 0 : (err.code ? err.code : EIO);
     done.bytes = static_cast<uint64_t>(lseek(image_fd, 0, SEEK_CUR) - start);
+    done.reserved = g_agent.extra_sections;  // sections beyond the kSectionsPerProcess fixed ones
     CopyStr(done.text, err.text, sizeof done.text);
     close(image_fd);
     g_agent.image_fd = -1;

@@ -50,6 +50,7 @@ struct AgentState {
   uint32_t resume_epoch;        // set to checkpoint_epoch to release threads (futex word)
   SigactionRecord sigactions[64];
   Arena arena;
+  uint32_t extra_sections;      // optional per-process sections written by this dump (EVENTS...)
 };
 
 extern AgentState g_agent;

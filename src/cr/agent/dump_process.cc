@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "agent_state.h"
+#include "dump_events.h"
 #include "section_writer.h"
 
 namespace reprise::cr::agent {
@@ -195,6 +196,7 @@ bool DescribeFd(int fd, FileRecord& rec, char* path, size_t cap, DumpError& err)
   rec.offset = off < 0 ? 0 : static_cast<uint64_t>(off);
   char num[24];
   AppendDec(num, static_cast<uint64_t>(fd));
+  if (path[0] == 'a' && ClassifyEventFd(fd, path, rec)) return true;  // anon_inode:[eventfd]...
   if (S_ISREG(st.st_mode) && EndsWith(path, " (deleted)")) {
     if (rec.size > kMaxDeletedFileBytes) {
       err.Set(EFBIG, "fd ", num, ": deleted file or memfd holds more than the 64 MiB an image keeps of one; "
@@ -291,6 +293,7 @@ bool DumpFiles(int fd, uint32_t owner, DumpError& err) {
     err.Set(errno, "cannot list open files");
     return false;
   }
+  ResetEventFds();
   size_t start = g_agent.arena.used();
   char* out = static_cast<char*>(g_agent.arena.Alloc(0, 8));
   size_t size = 0;
@@ -387,7 +390,7 @@ bool WriteProcessState(int fd, uint32_t owner, DumpError& err) {
     err.Set(e, "writing the image: ", strerror(e));
     return false;
   }
-  return DumpFiles(fd, owner, err);
+  return DumpFiles(fd, owner, err) && WriteEvents(fd, owner, &g_agent.extra_sections, err);
 }
 
 void RestoreProcessState() {

@@ -28,7 +28,7 @@ struct ControlMessage {
   int32_t pid;        // the agent's pid inside its namespace (kHello)
   uint64_t bytes;     // bytes written (kDumpDone)
   uint32_t flags;     // kDump: kDumpInPidNamespace
-  uint32_t reserved;
+  uint32_t reserved;  // kDumpDone: optional sections written besides the fixed ones
   char text[232];     // error message (kDumpDone)
 };
 static_assert(sizeof(ControlMessage) == 264);

@@ -51,6 +51,9 @@ enum class SectionType : uint32_t {
   kRuns = 7,        // PageRun[]
   kPages = 8,       // raw page data, 4 KiB aligned
   kEnd = 9,         // EndRecord
+  // evfd range 20-23 (see the event objects block below)
+  kEvents = 20,       // per process, only if it holds event fds: EventRecord + items, repeated
+  kEventShares = 21,  // image-wide, written by cr_checkpoint: EventShare[]
 };
 
 struct SectionHeader {
@@ -150,6 +153,13 @@ enum class FileKind : uint32_t {
                       // Fortran SCRATCH): its bytes follow the path (data_len),
                       // `reserved` holds its F_GET_SEALS; restored as one memfd
                       // per dev/ino, shared with mappings of the same object
+  // Event objects (evfd range 20-29); details in the process's EVENTS section.
+  kEventfd = 20,
+  kTimerfd = 21,
+  kSignalfd = 22,
+  kEpoll = 23,
+  kInotify = 24,
+  kPidfd = 25,
 };
 // The most bytes the image keeps of one deleted file or memfd.
 inline constexpr uint64_t kMaxDeletedFileBytes = 64ull << 20;
@@ -196,6 +206,47 @@ struct PageRun {
 struct EndRecord {
   uint64_t section_count;  // sections before END
   uint64_t file_size;      // total size including END
+};
+
+// ---- Event objects (eventfd, timerfd, signalfd, epoll, inotify, pidfd) ----
+// One EventRecord per event fd of a process, in its EVENTS section, followed
+// by `item_count` EpollItemRecords (epoll) or InotifyWatchRecords + path
+// (inotify). The fd also has its ordinary FileRecord in FILES.
+struct EventRecord {
+  int32_t fd;
+  uint32_t kind;        // FileKind
+  uint32_t item_count;  // epoll: registrations; inotify: watches
+  uint32_t flags;       // eventfd: kEventfdSemaphore; timerfd: settime flags
+  // eventfd: count. timerfd: clockid. signalfd: sigmask. pidfd: target pid
+  // (in the tree's pid namespace).
+  uint64_t value;
+  // timerfd only: remaining time and interval (ns), expirations not read
+  // yet, and for TFD_TIMER_ABSTIME the absolute deadline on its clock.
+  uint64_t remaining_ns, interval_ns, ticks, deadline_ns;
+};
+static_assert(sizeof(EventRecord) == 56);
+inline constexpr uint32_t kEventfdSemaphore = 1;
+
+struct EpollItemRecord {
+  int32_t tfd;      // fd number it was registered with (and still is)
+  uint32_t events;  // EPOLLIN... incl. EPOLLET / EPOLLONESHOT
+  uint64_t data;
+};
+
+struct InotifyWatchRecord {
+  int32_t wd;
+  uint32_t mask;      // as inotify_add_watch takes it
+  uint32_t path_len;  // path bytes follow, then zero padding to 8
+  uint32_t reserved;
+};
+
+// Descriptors (of one process or several) that are one open file: the
+// same `group` number. Event fds absent here are not shared.
+struct EventShare {
+  uint32_t process;  // index in the image
+  int32_t fd;
+  uint32_t group;
+  uint32_t reserved;
 };
 
 inline constexpr uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }

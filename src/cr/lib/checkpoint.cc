@@ -19,6 +19,7 @@
 
 #include "format/control_protocol.h"
 #include "format/hash.h"
+#include "lib/event_shares.h"
 #include "lib/process_tree.h"
 #include "lib/system_facts.h"
 
@@ -383,6 +384,8 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
     WriteOrThrow(image.fd(), &header, sizeof header, out.path);
     WriteSection(image.fd(), SectionType::kImageInfo, ImageInfoPayload(scope, req, created, in_namespace), out.path);
 
+    uint64_t optional_sections = 0;
+    std::vector<bool> has_optional(links.size(), false);
     for (uint32_t i = 0; i < links.size(); ++i) {
       AgentLink& link = *links[i];
       ControlMessage done{};
@@ -395,9 +398,24 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
           throw Failure{done.status, "Checkpoint failed: writing '" + out.path + "': " + strerror(done.status)};
         throw Failure{done.status, "Checkpoint failed: pid " + std::to_string(link.proc().pid) + ": " + text};
       }
+      optional_sections += done.reserved;
+      has_optional[i] = done.reserved > 0;
+    }
+    if (optional_sections) {  // some process holds event fds (or other optional state): which are shared?
+      std::vector<pid_t> host_pids;
+      for (auto& link : links) host_pids.push_back(link->proc().pid);
+      EventShareScan scan = ScanEventShares(host_pids, has_optional);
+      if (!scan.refusal.empty()) throw Failure{scan.code, "Checkpoint failed: " + scan.refusal};
+      if (!scan.shares.empty()) {
+        WriteSection(image.fd(), SectionType::kEventShares,
+                     std::string(reinterpret_cast<const char*>(scan.shares.data()),
+                                  scan.shares.size() * sizeof(EventShare)),
+                     out.path);
+        ++optional_sections;
+      }
     }
     off_t at = lseek(image.fd(), 0, SEEK_CUR);  // past any zero-length page data
-    EndRecord end{1 + kSectionsPerProcess * links.size(), static_cast<uint64_t>(at) + sizeof(SectionHeader) + sizeof(EndRecord)};
+    EndRecord end{1 + kSectionsPerProcess * links.size() + optional_sections, static_cast<uint64_t>(at) + sizeof(SectionHeader) + sizeof(EndRecord)};
     WriteSection(image.fd(), SectionType::kEnd, std::string(reinterpret_cast<const char*>(&end), sizeof end), out.path);
     out.bytes = end.file_size;
     double t2 = Seconds();

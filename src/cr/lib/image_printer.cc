@@ -7,6 +7,8 @@
 #include <ctime>
 #include <string>
 
+#include "lib/event_printer.h"
+
 namespace reprise::cr {
 namespace {
 
@@ -57,7 +59,9 @@ const char* KindName(uint32_t kind) {
     case FileKind::kTerminal: return "terminal";
     case FileKind::kPipe: return "pipe";
     case FileKind::kDeletedFile: return "deleted file";
+    default: break;
   }
+  if (const char* event = EventKindName(kind)) return event;
   return "unknown";
 }
 
@@ -125,15 +129,16 @@ nlohmann::json ImageToJson(const Image& img) {
                             {"flags", Hex(p.sigactions[s].flags)}});
     jp["signal_handlers"] = handlers;
     json files = json::array();
-    for (const FileEntry& f : p.files)
+    for (const FileEntry& f : p.files) {
       files.push_back({{"fd", f.record.fd}, {"kind", KindName(f.record.kind)}, {"path", f.path},
                        {"mode", AccessMode(f.record.flags)}, {"offset", f.record.offset},
                        {"cloexec", (f.record.fd_flags & FD_CLOEXEC) != 0}});
-    for (size_t i = 0; i < p.files.size(); ++i)
-      if (p.files[i].record.kind == static_cast<uint32_t>(FileKind::kDeletedFile))
-        files[i]["deleted_file"] = {{"size", p.files[i].record.size}, {"saved_bytes", p.files[i].data.size()},
-                                    {"seals", p.files[i].record.reserved}, {"dev", p.files[i].record.dev},
-                                    {"ino", p.files[i].record.ino}};
+      if (f.record.kind == static_cast<uint32_t>(FileKind::kDeletedFile))
+        files.back()["deleted_file"] = {{"size", f.record.size}, {"saved_bytes", f.data.size()},
+                                        {"seals", f.record.reserved}, {"dev", f.record.dev},
+                                        {"ino", f.record.ino}};
+      if (const EventEntry* e = EventFor(p, f.record.fd)) files.back()["event"] = EventToJson(*e, f);
+    }
     jp["files"] = files;
     json vmas = json::array();
     uint64_t total = 0;
@@ -188,7 +193,7 @@ void PrintImage(const Image& img, std::ostream& out) {
                   ? "  size " + std::to_string(f.record.size) + ", saved " + Size(f.data.size()) +
                         (f.data.empty() && f.record.size ? " (with an earlier fd)" : "")
                   : std::string())
-          << "\n";
+          << (EventFor(p, f.record.fd) ? "  " + EventSummary(*EventFor(p, f.record.fd), f) : std::string()) << "\n";
     uint64_t total = 0;
     out << "  memory regions:\n";
     for (const VmaEntry& v : p.vmas) {

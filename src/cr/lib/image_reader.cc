@@ -83,6 +83,8 @@ const char* SectionName(uint32_t type) {
     case SectionType::kRuns: return "page runs";
     case SectionType::kPages: return "page data";
     case SectionType::kEnd: return "end";
+    case SectionType::kEvents: return "events";
+    case SectionType::kEventShares: return "event shares";
   }
   return "unknown";
 }
@@ -123,6 +125,41 @@ std::vector<Entry> AsPathRecords(const ImageFile& f, const std::vector<char>& pa
   return out;
 }
 
+std::vector<EventEntry> AsEvents(const ImageFile& f, const std::vector<char>& payload) {
+  std::vector<EventEntry> out;
+  size_t at = 0;
+  auto take = [&](void* dst, size_t n) {
+    if (payload.size() - at < n) f.Corrupt("short record in the events section");
+    memcpy(dst, payload.data() + at, n);
+    at += n;
+  };
+  while (at < payload.size()) {
+    EventEntry e;
+    take(&e.record, sizeof e.record);
+    if (!IsEventKind(e.record.kind) || e.record.item_count > (1u << 20)) f.Corrupt("bad record in the events section");
+    for (uint32_t i = 0; i < e.record.item_count; ++i) {
+      if (e.record.kind == static_cast<uint32_t>(FileKind::kEpoll)) {
+        EpollItemRecord item{};
+        take(&item, sizeof item);
+        e.epoll_items.push_back(item);
+      } else if (e.record.kind == static_cast<uint32_t>(FileKind::kInotify)) {
+        InotifyWatchRecord w{};
+        take(&w, sizeof w);
+        uint64_t padded = AlignUp(w.path_len, 8);
+        if (w.path_len == 0 || w.path_len > 4096 || payload.size() - at < padded)
+          f.Corrupt("bad inotify path in the events section");
+        std::string path(payload.data() + at, w.path_len);
+        at += padded;
+        e.watches.push_back({w, path});
+      } else {
+        f.Corrupt("items for an event object that has none");
+      }
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 void CheckProcess(const ImageFile& f, const ProcessImage& p) {
   if (p.threads.empty()) f.Corrupt("a process has no threads");
   if (p.sigactions.size() != 64) f.Corrupt("a process lacks its signal actions");
@@ -145,9 +182,21 @@ void CheckProcess(const ImageFile& f, const ProcessImage& p) {
     expect += run.pages * kPageSize;
   }
   if (expect - p.pages_offset != p.pages_size) f.Corrupt("page data size does not match its runs");
+  for (const FileEntry& fe : p.files)
+    if (IsEventKind(fe.record.kind) && !EventFor(p, fe.record.fd)) f.Corrupt("an event object lacks its state");
 }
 
 }  // namespace
+
+bool IsEventKind(uint32_t kind) {
+  return kind >= static_cast<uint32_t>(FileKind::kEventfd) && kind <= static_cast<uint32_t>(FileKind::kPidfd);
+}
+
+const EventEntry* EventFor(const ProcessImage& p, int fd) {
+  for (const EventEntry& e : p.events)
+    if (e.record.fd == fd) return &e;
+  return nullptr;
+}
 
 Image ReadImage(const std::string& path, bool verify_pages) {
   ImageFile f(path);
@@ -176,6 +225,7 @@ Image ReadImage(const std::string& path, bool verify_pages) {
   uint64_t off = sizeof(FileHeader);
   bool ended = false;
   bool have_info = false;
+  std::vector<EventShare> shares;
   while (!ended) {
     if (off == f.size()) f.Truncated("the end marker is missing");
     SectionHeader h{};
@@ -262,12 +312,28 @@ Image ReadImage(const std::string& path, bool verify_pages) {
         ended = true;
         break;
       }
+      case SectionType::kEvents:
+        if (!p || !p->events.empty()) f.Corrupt("bad events section");
+        p->events = AsEvents(f, payload);
+        break;
+      case SectionType::kEventShares:
+        if (p) f.Corrupt("bad event shares section");
+        shares = AsArray<EventShare>(f, payload, "event shares");
+        break;
       default:
         f.Corrupt("unknown section type " + std::to_string(h.type));
     }
     if (!have_info) f.Corrupt("the image info section is missing");
     ++img.section_count;
     off = h.payload_offset + h.payload_size;
+  }
+  for (const EventShare& s : shares) {
+    FileEntry* hit = nullptr;
+    if (s.process < img.processes.size())
+      for (FileEntry& fe : img.processes[s.process].files)
+        if (fe.record.fd == s.fd && IsEventKind(fe.record.kind)) hit = &fe;
+    if (!hit || s.group == 0) f.Corrupt("event share for an unknown descriptor");
+    hit->share_group = s.group;
   }
   for (const ProcessImage& p : img.processes) CheckProcess(f, p);
   return img;

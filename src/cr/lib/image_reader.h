@@ -28,6 +28,14 @@ struct FileEntry {
   FileRecord record;
   std::string path;
   std::string data;  // pipes: the bytes that were waiting in them
+  uint32_t share_group = 0;  // event objects: fds with the same non-zero group are one open file
+};
+
+// An event object's state from the EVENTS section (see image_format.h).
+struct EventEntry {
+  EventRecord record{};
+  std::vector<EpollItemRecord> epoll_items;
+  std::vector<std::pair<InotifyWatchRecord, std::string>> watches;  // with their paths
 };
 
 struct VmaEntry {
@@ -42,6 +50,7 @@ struct ProcessImage {
   std::vector<FileEntry> files;
   std::vector<VmaEntry> vmas;
   std::vector<PageRun> runs;
+  std::vector<EventEntry> events;  // one per event-kind file, if any
   uint64_t pages_offset = 0, pages_size = 0, pages_hash = 0;
   bool pages_verified = false;
 };
@@ -55,6 +64,12 @@ struct Image {
   uint64_t file_size = 0;
   uint64_t section_count = 0;
 };
+
+// The EVENTS entry of fd in p, or null.
+const EventEntry* EventFor(const ProcessImage& p, int fd);
+
+// True for the FileKinds whose state is in the EVENTS section.
+bool IsEventKind(uint32_t kind);
 
 // Throws ImageError. The file stays open only during the call.
 Image ReadImage(const std::string& path, bool verify_pages);

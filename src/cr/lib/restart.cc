@@ -378,6 +378,7 @@ RestartFailure Restart(const RestartRequest& req) {
       s.placements.push_back({go_r, numbers.go});
       s.status_fd_inherited = status_w;
       s.status_fd_number = numbers.status;
+      s.pids_restored = req.restore_pid;
     }
 
     TreeBuilder tree(img, setups, req.restore_pid, status_w);
@@ -401,6 +402,7 @@ RestartFailure Restart(const RestartRequest& req) {
     }
     files.CloseAll();
     AwaitReady(status_pipe[0], img.processes.size());
+    files.ArmTimers();  // timers run from here on: the processes resume at once
     // Every process is in place and every checksum matched: let them run.
     std::string go(img.processes.size(), 'g');
     if (write(go_pipe[1], go.data(), go.size()) != static_cast<ssize_t>(go.size()))

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <set>
 
+#include "lib/restore_events.h"
 #include "restorer/restore_plan.h"
 
 namespace reprise::cr {
@@ -76,6 +77,12 @@ class Child {
     }
   }
 
+  // Needs the fds in place: epoll registrations name them by number.
+  void RestoreEvents() {
+    std::string message;
+    if (int e = RestoreEventsInProcess(*s_.process, s_.pids_restored, &message)) Fail(e, message);
+  }
+
   [[noreturn]] void ExecRestorer() {
     std::string plan_arg = std::to_string(s_.plan_fd_number);
     char* argv[] = {const_cast<char*>("cr_restorer"), plan_arg.data(), nullptr};
@@ -109,6 +116,7 @@ void RunRestartChild(const ChildSetup& setup) {
   child.PlaceFds();
   child.CloseEverythingElse();
   child.RestoreLimitsAndCwd();
+  child.RestoreEvents();
   child.ExecRestorer();
 }
 

@@ -31,6 +31,7 @@ struct ChildSetup {
   int plan_fd_number = -1;
   int status_fd_inherited = -1;  // for errors before the fds are placed
   int status_fd_number = -1;     // for errors after
+  bool pids_restored = true;     // processes have their saved pids (pidfds need them)
 };
 
 // Reports a failure on the status pipe and exits; used before the restorer runs.

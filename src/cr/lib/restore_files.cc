@@ -125,7 +125,7 @@ int RestoredFiles::SourceFor(const FileEntry& f, const SharedMemoryObjects& shar
       return ReopenObject(f, shared);
     case FileKind::kRegular:
     case FileKind::kDirectory:
-    case FileKind::kDevice: {
+    case FileKind::kDevice: {  // (event kinds are handled by events_ in Open)
       // One open per description: same file, same flags, same offset.
       auto key = std::make_tuple(r.kind, r.dev, r.ino, r.flags, r.offset,
                                  static_cast<FileKind>(r.kind) == FileKind::kRegular ? std::string() : f.path);
@@ -133,6 +133,8 @@ int RestoredFiles::SourceFor(const FileEntry& f, const SharedMemoryObjects& shar
       if (it != opened_.end()) return it->second;
       return opened_[key] = OpenPath(f);
     }
+    default:
+      break;
   }
   throw RestartError{EINVAL, "unknown kind of file for fd " + std::to_string(r.fd)};
 }
@@ -159,9 +161,17 @@ void RestoredFiles::Open(const Image& img, int floor, const SharedMemoryObjects&
     stdio_[i] = Keep(copy);
   }
   CreatePipes(img);
+  events_.Init([this](int fd) { return Keep(fd); }, img.info.uid, img.info.gid);
   placements_.assign(img.processes.size(), {});
   for (size_t i = 0; i < img.processes.size(); ++i)
-    for (const FileEntry& f : img.processes[i].files) placements_[i].push_back({SourceFor(f, shared), f.record.fd});
+    for (const FileEntry& f : img.processes[i].files) {
+      if (IsEventKind(f.record.kind)) {
+        int source = events_.Source(img.processes[i], f);
+        if (source >= 0) placements_[i].push_back({source, f.record.fd});  // pidfds: opened by the process
+        continue;
+      }
+      placements_[i].push_back({SourceFor(f, shared), f.record.fd});
+    }
 }
 
 }  // namespace reprise::cr

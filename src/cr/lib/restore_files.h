@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lib/image_reader.h"
+#include "lib/restore_events.h"
 
 namespace reprise::cr {
 
@@ -42,6 +43,9 @@ class RestoredFiles {
 
   void CloseAll();
 
+  // Arms the restored timerfds; right before the processes resume.
+  void ArmTimers() { events_.ArmTimers(); }
+
  private:
   int OpenPath(const FileEntry& f);
   void CreatePipes(const Image& img);
@@ -59,6 +63,7 @@ class RestoredFiles {
   std::map<uint64_t, PipeEnds> pipes_;  // by pipe inode
   std::map<std::tuple<uint32_t, uint64_t, uint64_t, uint32_t, uint64_t, std::string>, int> opened_;
   std::vector<std::vector<std::pair<int, int>>> placements_;
+  RestoredEvents events_;
 };
 
 }  // namespace reprise::cr
