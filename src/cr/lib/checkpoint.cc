@@ -20,6 +20,7 @@
 #include "format/control_protocol.h"
 #include "format/hash.h"
 #include "lib/process_tree.h"
+#include "lib/socket_check.h"
 #include "lib/system_facts.h"
 
 namespace reprise::cr {
@@ -383,6 +384,7 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
     WriteOrThrow(image.fd(), &header, sizeof header, out.path);
     WriteSection(image.fd(), SectionType::kImageInfo, ImageInfoPayload(scope, req, created, in_namespace), out.path);
 
+    bool had_sockets = false;
     for (uint32_t i = 0; i < links.size(); ++i) {
       AgentLink& link = *links[i];
       ControlMessage done{};
@@ -395,11 +397,16 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
           throw Failure{done.status, "Checkpoint failed: writing '" + out.path + "': " + strerror(done.status)};
         throw Failure{done.status, "Checkpoint failed: pid " + std::to_string(link.proc().pid) + ": " + text};
       }
+      had_sockets |= (done.flags & kDoneHadSockets) != 0;
     }
     off_t at = lseek(image.fd(), 0, SEEK_CUR);  // past any zero-length page data
     EndRecord end{1 + kSectionsPerProcess * links.size(), static_cast<uint64_t>(at) + sizeof(SectionHeader) + sizeof(EndRecord)};
     WriteSection(image.fd(), SectionType::kEnd, std::string(reinterpret_cast<const char*>(&end), sizeof end), out.path);
     out.bytes = end.file_size;
+    if (had_sockets) {  // are their peers inside the job? (only the whole image tells)
+      std::string why = CheckImageSockets("/proc/self/fd/" + std::to_string(image.fd()), req.external_sockets_closed);
+      if (!why.empty()) throw Failure{ENOTSUP, "Checkpoint failed: " + why};
+    }
     double t2 = Seconds();
     out.write_seconds = t2 - t1;
     image.Commit();

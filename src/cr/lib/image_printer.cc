@@ -6,6 +6,10 @@
 #include <ctime>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "lib/socket_state.h"
+
 namespace reprise::cr {
 namespace {
 
@@ -47,8 +51,40 @@ const char* KindName(uint32_t kind) {
     case FileKind::kDevice: return "device";
     case FileKind::kTerminal: return "terminal";
     case FileKind::kPipe: return "pipe";
+    case FileKind::kUnixSocket: return "unix-socket";
+    case FileKind::kInetSocket: return "inet-socket";
   }
   return "unknown";
+}
+
+const char* SocketStateName(uint32_t state) {
+  switch (state) {
+    case kSockUnconnected: return "unconnected";
+    case kSockListening: return "listening";
+    case kSockConnected: return "connected";
+    case kSockClosed: return "closed";
+  }
+  return "unknown";
+}
+
+std::string SocketLine(const SavedSocket& s) {
+  std::string line = SocketKindText(s.rec) + " " + SocketStateName(s.rec.state) + " " + AddressText(s.local());
+  if (s.rec.state == kSockConnected) line += " -> " + AddressText(s.peer());
+  if (s.rec.state == kSockListening) line += " backlog " + std::to_string(s.rec.backlog) + ", " +
+                                            std::to_string(s.pending.size()) + " waiting";
+  if (s.rec.shutdown & kSockShutRead) line += " shut-rd";
+  if (s.rec.shutdown & kSockShutWrite) line += " shut-wr";
+  line += "  queued " + std::to_string(s.rec.message_count) + " message(s), " + Size(s.rec.queued_bytes);
+  return line;
+}
+
+nlohmann::json SocketJson(const SavedSocket& s) {
+  return {{"type", SocketKindText(s.rec)}, {"state", SocketStateName(s.rec.state)},
+          {"local", AddressText(s.local())}, {"peer", AddressText(s.peer())},
+          {"peer_inode", s.rec.peer_ino}, {"backlog", s.rec.backlog}, {"waiting_connections", s.pending.size()},
+          {"shut_read", (s.rec.shutdown & kSockShutRead) != 0}, {"shut_write", (s.rec.shutdown & kSockShutWrite) != 0},
+          {"sndbuf", s.rec.sndbuf}, {"rcvbuf", s.rec.rcvbuf}, {"options", s.rec.options},
+          {"queued_messages", s.rec.message_count}, {"queued_bytes", s.rec.queued_bytes}};
 }
 
 std::string AccessMode(uint32_t flags) {
@@ -115,10 +151,12 @@ nlohmann::json ImageToJson(const Image& img) {
                             {"flags", Hex(p.sigactions[s].flags)}});
     jp["signal_handlers"] = handlers;
     json files = json::array();
-    for (const FileEntry& f : p.files)
+    for (const FileEntry& f : p.files) {
       files.push_back({{"fd", f.record.fd}, {"kind", KindName(f.record.kind)}, {"path", f.path},
                        {"mode", AccessMode(f.record.flags)}, {"offset", f.record.offset},
                        {"cloexec", (f.record.fd_flags & FD_CLOEXEC) != 0}});
+      if (IsSocket(f)) files.back()["socket"] = SocketJson(ParseSocket(f));
+    }
     jp["files"] = files;
     json vmas = json::array();
     uint64_t total = 0;
@@ -164,9 +202,11 @@ void PrintImage(const Image& img, std::ostream& out) {
       if (p.sigactions[s].handler > 1)
         out << "  signal " << s + 1 << " handler " << Hex(p.sigactions[s].handler) << "\n";
     out << "  open files:\n";
-    for (const FileEntry& f : p.files)
-      out << "    fd " << f.record.fd << "  " << KindName(f.record.kind) << " " << AccessMode(f.record.flags)
-          << "  offset " << f.record.offset << "  " << f.path << "\n";
+    for (const FileEntry& f : p.files) {
+      out << "    fd " << f.record.fd << "  " << KindName(f.record.kind) << " " << AccessMode(f.record.flags);
+      if (IsSocket(f)) out << "  " << SocketLine(ParseSocket(f)) << "\n";
+      else out << "  offset " << f.record.offset << "  " << f.path << "\n";
+    }
     uint64_t total = 0;
     out << "  memory regions:\n";
     for (const VmaEntry& v : p.vmas) {

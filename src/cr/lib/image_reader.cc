@@ -95,6 +95,13 @@ std::vector<T> AsArray(const ImageFile& f, const std::vector<char>& payload, con
   return out;
 }
 
+// Pipes hold at most 1 MiB; a socket's state (SocketRecord and its queued
+// messages) at most 16 MiB, as the agent writes it.
+uint64_t DataLimit(const FileRecord& r) {
+  auto kind = static_cast<FileKind>(r.kind);
+  return kind == FileKind::kUnixSocket || kind == FileKind::kInetSocket ? (16u << 20) : (1u << 20);
+}
+
 // Records of a fixed struct followed by path bytes padded to 8.
 template <typename Rec, typename Entry>
 std::vector<Entry> AsPathRecords(const ImageFile& f, const std::vector<char>& payload, const char* what) {
@@ -112,8 +119,8 @@ std::vector<Entry> AsPathRecords(const ImageFile& f, const std::vector<char>& pa
     at += padded;
     if constexpr (requires { e.data; }) {  // bytes that were waiting in a pipe
       uint64_t data_padded = AlignUp(e.record.data_len, 8);
-      if (e.record.data_len > (1u << 20) || payload.size() - at < data_padded)
-        f.Corrupt(std::string("bad pipe data in the ") + what + " section");
+      if (e.record.data_len > DataLimit(e.record) || payload.size() - at < data_padded)
+        f.Corrupt(std::string("bad pipe or socket data in the ") + what + " section");
       e.data.assign(payload.data() + at, e.record.data_len);
       at += data_padded;
     }

@@ -316,6 +316,7 @@ RestartFailure Restart(const RestartRequest& req) {
       distinct_paths = paths.size();
     }
     FdNumbers numbers = ChooseFdNumbers(img, distinct_paths);
+    files.set_external_sockets_closed(req.external_sockets_closed);
     files.Open(img, numbers.floor);
     std::map<std::string, int> mapped = OpenMappedFiles(img, files);
     std::map<std::string, int> mapping_numbers;

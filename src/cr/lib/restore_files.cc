@@ -100,6 +100,9 @@ int RestoredFiles::SourceFor(const FileEntry& f) {
       if (ends.read >= 0) return IsReadEnd(r) ? ends.read : ends.write;
       return IsReadEnd(r) ? stdio_[0] : stdio_[r.fd == 2 ? 2 : 1];
     }
+    case FileKind::kUnixSocket:
+    case FileKind::kInetSocket:
+      return sockets_.FdFor(r.ino);
     case FileKind::kRegular:
     case FileKind::kDirectory:
     case FileKind::kDevice: {
@@ -136,6 +139,7 @@ void RestoredFiles::Open(const Image& img, int floor) {
     stdio_[i] = Keep(copy);
   }
   CreatePipes(img);
+  sockets_.Create(img, external_sockets_closed_, [this](int fd) { return Keep(fd); });
   placements_.assign(img.processes.size(), {});
   for (size_t i = 0; i < img.processes.size(); ++i)
     for (const FileEntry& f : img.processes[i].files) placements_[i].push_back({SourceFor(f), f.record.fd});

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lib/image_reader.h"
+#include "lib/restore_sockets.h"
 
 namespace reprise::cr {
 
@@ -27,6 +28,9 @@ class RestoredFiles {
   // (BLCR's rule), then opens or creates every description, numbered at or
   // above `floor`. Throws RestartError.
   void Open(const Image& img, int floor);
+
+  // Connections to outside the job come back closed instead of failing.
+  void set_external_sockets_closed(bool closed) { external_sockets_closed_ = closed; }
 
   // Keeps fd (moved to a number >= floor); returns the new number.
   int Keep(int fd);
@@ -52,6 +56,8 @@ class RestoredFiles {
   std::map<uint64_t, PipeEnds> pipes_;  // by pipe inode
   std::map<std::tuple<uint32_t, uint64_t, uint64_t, uint32_t, uint64_t, std::string>, int> opened_;
   std::vector<std::vector<std::pair<int, int>>> placements_;
+  RestoredSockets sockets_;
+  bool external_sockets_closed_ = false;
 };
 
 }  // namespace reprise::cr
