@@ -33,6 +33,23 @@ TEST(SubjectDeterminism, UnixSockets)
 
 TEST(Sockets, UnixSocketsAllVariants) { all_variants_match_reference(unix_sockets()); }
 
+Subject tcp_sockets() { return {"tcp_sockets", {"30", "40"}, 8, {}, false}; }
+
+TEST(SubjectDeterminism, TcpSockets)
+{
+    TempDir dir;
+    Outcome first, second;
+    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(tcp_sockets(), dir, "first.out", first));
+    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(tcp_sockets(), dir, "second.out", second));
+    EXPECT_EQ(exit_code(first.status), 0) << describe_status(first.status) << "\n" << first.output;
+    EXPECT_EQ(first.output.find("MISMATCH"), std::string::npos) << first.output;
+    expect_same_outcome(tcp_sockets(), first, second, "second uninterrupted run");
+}
+
+// Loopback TCP v4 and v6, a listener with a connection in its backlog,
+// options and a half-closed connection.
+TEST(Sockets, TcpLoopbackAllVariants) { all_variants_match_reference(tcp_sockets()); }
+
 void expect_refusal(const RunResult &r, const std::vector<std::string> &needles)
 {
     EXPECT_NE(exit_code(r.status), 0) << "checkpoint should have been refused";

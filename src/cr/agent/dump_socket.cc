@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include <cerrno>
 #include <cstring>
@@ -353,8 +354,18 @@ ssize_t DumpSocket(int fd, const FileRecord& rec, char* dst, size_t cap, DumpErr
         case kTcpClose: s->state = has_peer ? kSockClosed : kSockUnconnected; break;
         default: s->state = kSockClosed; break;
       }
+      // Bytes sent over loopback sit in the peer's receive queue (where its
+      // agent peeks them) before the peer's kernel acknowledges them, maybe
+      // only after a delayed-ACK timer: wait up to 1 s for every sent byte
+      // to be acknowledged. What stays unacknowledged (the peer's window is
+      // full) is not in any queue an agent can read: cr_checkpoint refuses.
       int outq = 0;
-      if (ioctl(fd, SIOCOUTQ, &outq) == 0 && outq > 0) s->unsent_bytes = static_cast<uint64_t>(outq);
+      for (int i = 0; i < 200; ++i) {
+        if (ioctl(fd, SIOCOUTQ, &outq) != 0 || outq <= 0) break;
+        timespec pause{0, 5000000};
+        nanosleep(&pause, nullptr);
+      }
+      if (outq > 0) s->unsent_bytes = static_cast<uint64_t>(outq);
     } else {
       s->state = has_peer ? kSockConnected : kSockUnconnected;
     }

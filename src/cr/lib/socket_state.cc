@@ -165,7 +165,8 @@ std::string Unrestorable(const ImageSockets& all, uint64_t ino) {
   // TCP_REPAIR, which needs CAP_NET_ADMIN, reads them).
   if (s.rec.unsent_bytes)
     return head + " has " + std::to_string(s.rec.unsent_bytes) +
-           " bytes not yet delivered to its peer (the peer's receive buffer is full); checkpoint when the reader has caught up";
+           " bytes its peer has not acknowledged (its receive buffer is full), which only TCP_REPAIR could save;"
+           " checkpoint when the reader has caught up";
   if (!InetPeerInImage(all, ino) && InetListenerFor(all, s) && s.rec.bytes_acked > 1)
     return head + " has sent bytes on a connection not accepted yet; accept it before checkpointing";
   return "";
