@@ -23,7 +23,7 @@ bool parse_mom_config(const std::string& text, MomConfig& config, std::string& e
   static const std::set<std::string> known = {
       "pbsserver", "loglevel", "mom_host", "checkpoint_interval", "checkpoint_interval_unit", "checkpoint_script",
       "restart_script", "checkpoint_run_exe", "remote_checkpoint_dirs", "logevent", "usecp", "restricted",
-      "ideal_load", "max_load", "clienthost", "status_update_time"};
+      "ideal_load", "max_load", "clienthost", "status_update_time", "checkpoint_external_sockets"};
   config.node_name = local_hostname();
   config.server_host = local_hostname();
   std::istringstream in(text);
@@ -42,6 +42,11 @@ bool parse_mom_config(const std::string& text, MomConfig& config, std::string& e
     std::string value = space == std::string::npos ? "" : trim(t.substr(space));
     if (!known.count(key)) {
       error = "mom config line " + std::to_string(lineno) + ": unknown directive $" + key;
+      return false;
+    }
+    if (key == "checkpoint_external_sockets" && value != "refuse" && value != "closed") {
+      error = "mom config line " + std::to_string(lineno) + ": $checkpoint_external_sockets must be 'refuse' or 'closed', not '" +
+              value + "'";
       return false;
     }
     if (key == "pbsserver") {
