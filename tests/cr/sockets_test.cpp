@@ -50,6 +50,23 @@ TEST(SubjectDeterminism, TcpSockets)
 // options and a half-closed connection.
 TEST(Sockets, TcpLoopbackAllVariants) { all_variants_match_reference(tcp_sockets()); }
 
+Subject udp_sockets() { return {"udp_sockets", {"30", "40"}, 8, {}, false}; }
+
+TEST(SubjectDeterminism, UdpSockets)
+{
+    TempDir dir;
+    Outcome first, second;
+    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(udp_sockets(), dir, "first.out", first));
+    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(udp_sockets(), dir, "second.out", second));
+    EXPECT_EQ(exit_code(first.status), 0) << describe_status(first.status) << "\n" << first.output;
+    EXPECT_EQ(first.output.find("MISMATCH"), std::string::npos) << first.output;
+    expect_same_outcome(udp_sockets(), first, second, "second uninterrupted run");
+}
+
+// Loopback UDP v4 (connected) and v6 (sendto), queued datagrams and their
+// source addresses kept.
+TEST(Sockets, UdpLoopbackAllVariants) { all_variants_match_reference(udp_sockets()); }
+
 void expect_refusal(const RunResult &r, const std::vector<std::string> &needles)
 {
     EXPECT_NE(exit_code(r.status), 0) << "checkpoint should have been refused";
