@@ -67,6 +67,15 @@ TEST(SubjectDeterminism, UdpSockets)
 // source addresses kept.
 TEST(Sockets, UdpLoopbackAllVariants) { all_variants_match_reference(udp_sockets()); }
 
+// The refusal names the program's pid as the caller sees it (a child of cr_run).
+void expect_names_program_pid(const RunResult &r, pid_t cr_run_pid)
+{
+    bool named = false;
+    for (pid_t p : descendants(cr_run_pid))
+        named |= r.err.find("pid " + std::to_string(p) + " ") != std::string::npos;
+    EXPECT_TRUE(named) << "the refusal should name the program's pid: " << r.err;
+}
+
 void expect_refusal(const RunResult &r, const std::vector<std::string> &needles)
 {
     EXPECT_NE(exit_code(r.status), 0) << "checkpoint should have been refused";
@@ -84,6 +93,7 @@ TEST(Sockets, FileDescriptorsInFlightRefused)
     std::string image = dir.file("image.rpr");
     RunResult r = run({tool("cr_checkpoint"), "--file", image, std::to_string(app->pid())}, dir.path(), 60s);
     expect_refusal(r, {"pid ", "fd ", "UNIX stream socket", "SCM_RIGHTS"});
+    expect_names_program_pid(r, app->pid());
     EXPECT_FALSE(file_exists(image));
     size_t lines = count_lines(dir.file("run.out"));
     EXPECT_TRUE(wait_for_lines(dir.file("run.out"), lines + 1, 10s)) << "program stopped after the refusal";
@@ -159,6 +169,7 @@ TEST(Sockets, ConnectionOutsideTheJobRefusedNamingBothEnds)
     RunResult r = run({tool("cr_checkpoint"), "--file", image, std::to_string(app->pid())}, dir.path(), 60s);
     expect_refusal(r, {"pid ", "fd ", "UNIX stream socket", "connected to " + dir.file("license.sock"),
                        "outside the job", "--external-sockets=closed"});
+    expect_names_program_pid(r, app->pid());
     EXPECT_FALSE(file_exists(image));
 }
 

@@ -404,7 +404,10 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
     WriteSection(image.fd(), SectionType::kEnd, std::string(reinterpret_cast<const char*>(&end), sizeof end), out.path);
     out.bytes = end.file_size;
     if (had_sockets) {  // are their peers inside the job? (only the whole image tells)
-      std::string why = CheckImageSockets("/proc/self/fd/" + std::to_string(image.fd()), req.external_sockets_closed);
+      std::vector<int> host_pids;
+      for (auto& link : links) host_pids.push_back(link->proc().pid);
+      std::string why =
+          CheckImageSockets("/proc/self/fd/" + std::to_string(image.fd()), req.external_sockets_closed, host_pids);
       if (!why.empty()) throw Failure{ENOTSUP, "Checkpoint failed: " + why};
     }
     double t2 = Seconds();

@@ -5,7 +5,7 @@
 
 namespace reprise::cr {
 
-std::string CheckImageSockets(const std::string& path, bool external_closed) {
+std::string CheckImageSockets(const std::string& path, bool external_closed, const std::vector<int>& host_pids) {
   Image img;
   try {
     img = ReadImage(path, /*verify_pages=*/false);
@@ -13,6 +13,8 @@ std::string CheckImageSockets(const std::string& path, bool external_closed) {
     return std::string("cannot read back the image to check its sockets: ") + e.what();
   }
   ImageSockets all = CollectSockets(img);
+  for (auto& [ino, use] : all.first_use)
+    if (use.process < host_pids.size()) use.pid = host_pids[use.process];
   for (auto& [ino, s] : all.by_ino) {
     std::string why;
     if (!external_closed && LeadsOutside(all, ino, &why))

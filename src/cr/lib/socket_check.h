@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace reprise::cr {
 
@@ -11,6 +12,8 @@ namespace reprise::cr {
 // line naming the pid, fd, kind, both addresses and what to do.
 // external_closed: connections to outside the job are allowed (they will
 // come back closed).
-std::string CheckImageSockets(const std::string& path, bool external_closed);
+// host_pids[i]: process i of the image as cr_checkpoint's caller sees it
+// (the pid the message names, like every other refusal).
+std::string CheckImageSockets(const std::string& path, bool external_closed, const std::vector<int>& host_pids);
 
 }  // namespace reprise::cr
