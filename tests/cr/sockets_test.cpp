@@ -72,7 +72,8 @@ void expect_names_program_pid(const RunResult &r, pid_t cr_run_pid)
 {
     bool named = false;
     for (pid_t p : descendants(cr_run_pid))
-        named |= r.err.find("pid " + std::to_string(p) + " ") != std::string::npos;
+        named |= r.err.find("pid " + std::to_string(p) + " ") != std::string::npos ||
+                 r.err.find("pid " + std::to_string(p) + ":") != std::string::npos;
     EXPECT_TRUE(named) << "the refusal should name the program's pid: " << r.err;
 }
 

@@ -133,11 +133,17 @@ void RestoredSockets::Bind(int fd, uint64_t ino, const std::string& addr, bool t
       throw Failure{EEXIST, Where(ino) + ": '" + path + "' exists and is not a socket; move it away and restart"};
     // A socket file nobody listens on is stale (the killed program's):
     // replace it. One somebody answers on is taken.
-    int probe = socket(AF_UNIX, static_cast<int>(s.rec.type) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    bool live = probe >= 0 &&
-                (connect(probe, reinterpret_cast<const sockaddr*>(addr.data()), static_cast<socklen_t>(addr.size())) == 0 ||
-                 errno == EAGAIN);
-    if (probe >= 0) close(probe);
+    // A tree killed just before this restart may still be exiting: give
+    // its sockets up to 2 s to go away before calling the name taken.
+    bool live = true;
+    for (int tries = 0; live && tries < 40; ++tries) {
+      if (tries) usleep(50000);
+      int probe = socket(AF_UNIX, static_cast<int>(s.rec.type) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      live = probe >= 0 &&
+             (connect(probe, reinterpret_cast<const sockaddr*>(addr.data()), static_cast<socklen_t>(addr.size())) == 0 ||
+              errno == EAGAIN);
+      if (probe >= 0) close(probe);
+    }
     if (cwd >= 0 && live && fchdir(cwd) == 0) close(cwd), cwd = -1;
     if (live)
       throw Failure{EADDRINUSE, Where(ino) + ": " + AddressText(addr) + " is taken by another process; free it and restart"};
@@ -145,8 +151,13 @@ void RestoredSockets::Bind(int fd, uint64_t ino, const std::string& addr, bool t
   }
   int reuse = GetInt(fd, SOL_SOCKET, SO_REUSEADDR);
   if (family != AF_UNIX) SetInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);  // TIME_WAIT left by the killed tree
-  int r = bind(fd, reinterpret_cast<const sockaddr*>(addr.data()), static_cast<socklen_t>(addr.size()));
-  int e = errno;
+  int r, e;
+  for (int tries = 0;; ++tries) {  // same grace for a port a dying tree still holds
+    r = bind(fd, reinterpret_cast<const sockaddr*>(addr.data()), static_cast<socklen_t>(addr.size()));
+    e = errno;
+    if (r == 0 || e != EADDRINUSE || tries == 40) break;
+    usleep(50000);
+  }
   if (family != AF_UNIX) SetInt(fd, SOL_SOCKET, SO_REUSEADDR, reuse);
   if (cwd >= 0) {
     if (fchdir(cwd) != 0) e = errno, r = -1;
