@@ -74,6 +74,17 @@ std::string engine_tool(const std::string& name) {
   return program_dir() + "/../bin/" + name;
 }
 
+// `$checkpoint_external_sockets closed`: connections of a job to outside it
+// (license servers) are checkpointed and come back closed, so the program
+// reconnects; anything else (default `refuse`) makes such a checkpoint fail.
+std::vector<std::string> external_sockets_flags(const MomConfig& config) {
+  std::string value = config_value(config, "checkpoint_external_sockets");
+  if (value == "closed") return {"--external-sockets=closed"};
+  if (!value.empty() && value != "refuse")
+    log_line("$checkpoint_external_sockets '" + value + "' is neither 'refuse' nor 'closed'; using 'refuse'");
+  return {};
+}
+
 CheckpointResult checkpoint_job(const std::string& home, const MomConfig& config, const JobRecord& job,
                                 CheckpointReason reason, const std::function<void(pid_t)>& started) {
   CheckpointResult r;
@@ -96,6 +107,7 @@ CheckpointResult checkpoint_job(const std::string& home, const MomConfig& config
   } else {
     argv = {engine_tool("cr_checkpoint"), "--tree", "--file", r.name};
     if (stop) argv.push_back("--kill");
+    for (const std::string& flag : external_sockets_flags(config)) argv.push_back(flag);
     argv.push_back(std::to_string(job.session));
   }
   // The command's output goes to a file of the mom's (mom_priv/jobs/ID.CO), not a pipe: if
@@ -140,7 +152,10 @@ std::vector<std::string> restart_command(const std::string& home, const MomConfi
   std::string script = config_value(config, "restart_script");
   // The seed's argument list: session id, job id, user id, checkpoint dir, restart name.
   if (!script.empty()) return {script, "%SESSION%", job.id, job.attr("euser"), dir, name};
-  return {engine_tool("cr_restart"), dir + "/" + name};
+  std::vector<std::string> argv{engine_tool("cr_restart")};
+  for (const std::string& flag : external_sockets_flags(config)) argv.push_back(flag);
+  argv.push_back(dir + "/" + name);
+  return argv;
 }
 
 std::vector<std::string> checkpointable_command(const MomConfig& config, const std::string& shell) {

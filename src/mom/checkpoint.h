@@ -33,6 +33,9 @@ struct CheckpointResult {
 // Takes a checkpoint of a running job, as its owner, and waits for it. `started` gets the
 // pid of the checkpoint command as soon as it runs (the mom records it, so that a mom
 // restarted meanwhile can wait for it and report its image).
+// The cr_checkpoint/cr_restart flags `$checkpoint_external_sockets` asks for.
+std::vector<std::string> external_sockets_flags(const MomConfig& config);
+
 CheckpointResult checkpoint_job(const std::string& home, const MomConfig& config, const JobRecord& job,
                                 CheckpointReason reason, const std::function<void(pid_t)>& started);
 

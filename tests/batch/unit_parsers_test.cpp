@@ -213,6 +213,16 @@ TEST(MomConfig, ParsesDirectives) {
   EXPECT_FALSE(parse_mom_config("$pbsserver host:notaport\n", d, e));
 }
 
+TEST(MomConfig, CheckpointExternalSockets) {
+  MomConfig c;
+  std::string e;
+  ASSERT_TRUE(parse_mom_config("$checkpoint_external_sockets closed\n", c, e)) << e;
+  EXPECT_EQ(c.values["checkpoint_external_sockets"], "closed");
+  MomConfig d;
+  EXPECT_FALSE(parse_mom_config("$checkpoint_external_sockets maybe\n", d, e));
+  EXPECT_NE(e.find("'refuse' or 'closed'"), std::string::npos) << e;
+}
+
 TEST(QstatFormat, DefaultTableColumns) {
   wire::Object o;
   o.set_name("12.server");

@@ -24,6 +24,7 @@
 #include <type_traits>
 
 #include "agent_state.h"
+#include "dump_socket.h"
 #include "threads.h"
 #include "format/control_protocol.h"
 
@@ -165,6 +166,7 @@ void CheckpointHandler(int, siginfo_t*, void* context) {
     g_agent.image_fd = image_fd;
     DumpError err;
     off_t start = lseek(image_fd, 0, SEEK_CUR);
+    g_dumped_socket = false;
     DumpOutcome outcome = DumpThisProcess(image_fd, m.owner, static_cast<const ucontext_t*>(context), err);
     if (outcome == DumpOutcome::kRestored) {
       // We are in the restarted process: the connection and image fd of the
@@ -177,6 +179,7 @@ void CheckpointHandler(int, siginfo_t*, void* context) {
     done.status = outcome == DumpOutcome::kWritten ? 0 : (err.code ? err.code : EIO);
     done.bytes = static_cast<uint64_t>(lseek(image_fd, 0, SEEK_CUR) - start);
     done.reserved = g_agent.extra_sections;  // sections beyond the kSectionsPerProcess fixed ones
+    done.flags = g_dumped_socket ? kDoneHadSockets : 0;
     CopyStr(done.text, err.text, sizeof done.text);
     close(image_fd);
     g_agent.image_fd = -1;

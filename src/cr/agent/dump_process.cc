@@ -21,6 +21,7 @@
 
 #include "agent_state.h"
 #include "dump_events.h"
+#include "dump_socket.h"
 #include "section_writer.h"
 
 namespace reprise::cr::agent {
@@ -224,8 +225,7 @@ bool DescribeFd(int fd, FileRecord& rec, char* path, size_t cap, DumpError& err)
     err.Set(ENOTSUP, "fd ", num, ": named FIFOs cannot be checkpointed yet");
     return false;
   } else if (S_ISSOCK(st.st_mode)) {
-    err.Set(ENOTSUP, "fd ", num, ": sockets cannot be checkpointed (a connection cannot be restored)");
-    return false;
+    return ClassifySocket(fd, rec, err);
   } else {
     err.Set(ENOTSUP, "fd ", num, ": unsupported kind of file cannot be checkpointed");
     return false;
@@ -319,8 +319,11 @@ bool DumpFiles(int fd, uint32_t owner, DumpError& err) {
       rec.path_len = static_cast<uint32_t>(strlen(path));
       size_t head = sizeof rec + AlignUp(rec.path_len, 8);
       bool deleted = rec.kind == static_cast<uint32_t>(FileKind::kDeletedFile);
-      size_t room = deleted && AlignUp(rec.size, 8) > kPipeCapacity ? AlignUp(rec.size, 8) : kPipeCapacity;
-      char* dst = static_cast<char*>(g_agent.arena.Alloc(head + room, 1));
+      bool is_socket = rec.kind == static_cast<uint32_t>(FileKind::kUnixSocket) ||
+                       rec.kind == static_cast<uint32_t>(FileKind::kInetSocket);
+      size_t room = is_socket ? kSocketDataCapacity
+                    : deleted && AlignUp(rec.size, 8) > kPipeCapacity ? AlignUp(rec.size, 8) : kPipeCapacity;
+      char* dst = static_cast<char*>(g_agent.arena.Alloc(head + room, 8));
       if (!dst) {
         err.Set(ENOMEM, "too many open files to describe");
         ok = false;
@@ -333,6 +336,13 @@ bool DumpFiles(int fd, uint32_t owner, DumpError& err) {
           char numtext[24];
           AppendDec(numtext, static_cast<uint64_t>(num));
           err.Set(ENOTSUP, "fd ", numtext, ": cannot copy the bytes waiting in the pipe");
+          ok = false;
+          break;
+        }
+        rec.data_len = static_cast<uint32_t>(n);
+      } else if (is_socket) {
+        ssize_t n = DumpSocket(num, rec, dst + head, kSocketDataCapacity, err);
+        if (n < 0) {
           ok = false;
           break;
         }

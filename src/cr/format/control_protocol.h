@@ -27,11 +27,15 @@ struct ControlMessage {
   int32_t status;     // 0 or an errno value (kDumpDone)
   int32_t pid;        // the agent's pid inside its namespace (kHello)
   uint64_t bytes;     // bytes written (kDumpDone)
-  uint32_t flags;     // kDump: kDumpInPidNamespace
+  uint32_t flags;     // kDump: kDumpInPidNamespace; kDumpDone: kDoneHadSockets
   uint32_t reserved;  // kDumpDone: optional sections written besides the fixed ones
   char text[232];     // error message (kDumpDone)
 };
 static_assert(sizeof(ControlMessage) == 264);
+
+// kDumpDone flag: the process's FILES section holds sockets, so
+// cr_checkpoint checks that their peers are inside the image.
+inline constexpr uint32_t kDoneHadSockets = 1;
 
 // Abstract socket name: "\0reprise-cr.<pid namespace inode>.<pid in it>".
 inline constexpr char kControlSocketPrefix[] = "reprise-cr.";

@@ -160,6 +160,9 @@ enum class FileKind : uint32_t {
   kEpoll = 23,
   kInotify = 24,
   kPidfd = 25,
+  // 10-19: sockets (see SocketRecord; the FileRecord's data holds it)
+  kUnixSocket = 10,  // AF_UNIX stream, datagram or seqpacket
+  kInetSocket = 11,  // AF_INET/AF_INET6 TCP or UDP
 };
 // The most bytes the image keeps of one deleted file or memfd.
 inline constexpr uint64_t kMaxDeletedFileBytes = 64ull << 20;
@@ -177,6 +180,46 @@ struct FileRecord {
   uint32_t path_len;  // path bytes follow, then zero padding to 8
   uint32_t data_len;  // pipes: bytes buffered in the pipe, after the path
   uint32_t reserved;
+};
+
+// A socket's state, stored as the data of its FileRecord (data_len covers
+// all of it): SocketRecord, then pending_count uint64 inodes (a listening
+// socket's connections not yet accepted, oldest first), then message_count
+// queued messages, each a SocketMessage and its bytes padded to 8. These are
+// the bytes waiting in this socket's receive queue; for a stream socket one
+// message holds them all, for datagram and seqpacket one message per packet.
+enum SocketState : uint32_t { kSockUnconnected = 0, kSockListening = 1, kSockConnected = 2, kSockClosed = 3 };
+enum SocketOptions : uint32_t {
+  kSockOptPassCred = 1, kSockOptReuseAddr = 2, kSockOptKeepAlive = 4, kSockOptNoDelay = 8,
+  kSockOptReusePort = 16, kSockOptV6Only = 32,
+};
+// shutdown bits as sock_diag reports them (the kernel's sk_shutdown)
+enum SocketShutdown : uint32_t { kSockShutRead = 1, kSockShutWrite = 2 };
+
+struct SocketRecord {
+  uint32_t family, type, protocol;
+  uint32_t state;       // SocketState
+  uint64_t peer_ino;    // the connected peer's inode (0: none or unknown)
+  uint32_t shutdown;    // SocketShutdown
+  uint32_t backlog;     // listening: the listen() backlog
+  int32_t sndbuf, rcvbuf;  // SO_SNDBUF/SO_RCVBUF as getsockopt reports (doubled)
+  uint32_t options;     // SocketOptions
+  int32_t keepidle, keepintvl, keepcnt;  // TCP keepalive timings
+  uint32_t local_len, peer_len;  // bytes of local/peer below (sockaddr)
+  uint32_t message_count;
+  uint32_t pending_count;
+  uint64_t queued_bytes;  // sum of the messages' lengths
+  uint64_t unsent_bytes;  // TCP: SIOCOUTQ at checkpoint (must be 0: see docs); listener: accept queue length
+  uint64_t bytes_acked;   // TCP: tcpi_bytes_acked (a connection not accepted yet must have sent nothing)
+  uint8_t local[128];
+  uint8_t peer[128];
+};
+static_assert(sizeof(SocketRecord) == 352);
+
+struct SocketMessage {
+  uint32_t len;
+  uint32_t sender_len;  // datagrams to an unconnected socket: the sender's address
+  uint8_t sender[112];  // sockaddr_un / sockaddr_in6 (fits)
 };
 
 enum VmaFlags : uint32_t {

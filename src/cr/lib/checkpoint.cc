@@ -21,6 +21,7 @@
 #include "format/hash.h"
 #include "lib/event_shares.h"
 #include "lib/process_tree.h"
+#include "lib/socket_check.h"
 #include "lib/system_facts.h"
 
 namespace reprise::cr {
@@ -386,6 +387,7 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
 
     uint64_t optional_sections = 0;
     std::vector<bool> has_optional(links.size(), false);
+    bool had_sockets = false;
     for (uint32_t i = 0; i < links.size(); ++i) {
       AgentLink& link = *links[i];
       ControlMessage done{};
@@ -398,6 +400,7 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
           throw Failure{done.status, "Checkpoint failed: writing '" + out.path + "': " + strerror(done.status)};
         throw Failure{done.status, "Checkpoint failed: pid " + std::to_string(link.proc().pid) + ": " + text};
       }
+      had_sockets |= (done.flags & kDoneHadSockets) != 0;
       optional_sections += done.reserved;
       has_optional[i] = done.reserved > 0;
     }
@@ -418,6 +421,13 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
     EndRecord end{1 + kSectionsPerProcess * links.size() + optional_sections, static_cast<uint64_t>(at) + sizeof(SectionHeader) + sizeof(EndRecord)};
     WriteSection(image.fd(), SectionType::kEnd, std::string(reinterpret_cast<const char*>(&end), sizeof end), out.path);
     out.bytes = end.file_size;
+    if (had_sockets) {  // are their peers inside the job? (only the whole image tells)
+      std::vector<int> host_pids;
+      for (auto& link : links) host_pids.push_back(link->proc().pid);
+      std::string why =
+          CheckImageSockets("/proc/self/fd/" + std::to_string(image.fd()), req.external_sockets_closed, host_pids);
+      if (!why.empty()) throw Failure{ENOTSUP, "Checkpoint failed: " + why};
+    }
     double t2 = Seconds();
     out.write_seconds = t2 - t1;
     image.Commit();

@@ -17,6 +17,7 @@ struct CheckpointRequest {
   int signal_after = 0;      // sent to the processes after the image is durable
   bool stop_before_resume = false;  // --stop: they stay stopped
   int hello_timeout_ms = 30000;
+  bool external_sockets_closed = false;  // --external-sockets=closed
 };
 
 struct CheckpointOutcome {

@@ -8,6 +8,9 @@
 #include <string>
 
 #include "lib/event_printer.h"
+#include <nlohmann/json.hpp>
+
+#include "lib/socket_state.h"
 
 namespace reprise::cr {
 namespace {
@@ -59,10 +62,42 @@ const char* KindName(uint32_t kind) {
     case FileKind::kTerminal: return "terminal";
     case FileKind::kPipe: return "pipe";
     case FileKind::kDeletedFile: return "deleted file";
+    case FileKind::kUnixSocket: return "unix-socket";
+    case FileKind::kInetSocket: return "inet-socket";
     default: break;
   }
   if (const char* event = EventKindName(kind)) return event;
   return "unknown";
+}
+
+const char* SocketStateName(uint32_t state) {
+  switch (state) {
+    case kSockUnconnected: return "unconnected";
+    case kSockListening: return "listening";
+    case kSockConnected: return "connected";
+    case kSockClosed: return "closed";
+  }
+  return "unknown";
+}
+
+std::string SocketLine(const SavedSocket& s) {
+  std::string line = SocketKindText(s.rec) + " " + SocketStateName(s.rec.state) + " " + AddressText(s.local());
+  if (s.rec.state == kSockConnected) line += " -> " + AddressText(s.peer());
+  if (s.rec.state == kSockListening) line += " backlog " + std::to_string(s.rec.backlog) + ", " +
+                                            std::to_string(s.pending.size()) + " waiting";
+  if (s.rec.shutdown & kSockShutRead) line += " shut-rd";
+  if (s.rec.shutdown & kSockShutWrite) line += " shut-wr";
+  line += "  queued " + std::to_string(s.rec.message_count) + " message(s), " + Size(s.rec.queued_bytes);
+  return line;
+}
+
+nlohmann::json SocketJson(const SavedSocket& s) {
+  return {{"type", SocketKindText(s.rec)}, {"state", SocketStateName(s.rec.state)},
+          {"local", AddressText(s.local())}, {"peer", AddressText(s.peer())},
+          {"peer_inode", s.rec.peer_ino}, {"backlog", s.rec.backlog}, {"waiting_connections", s.pending.size()},
+          {"shut_read", (s.rec.shutdown & kSockShutRead) != 0}, {"shut_write", (s.rec.shutdown & kSockShutWrite) != 0},
+          {"sndbuf", s.rec.sndbuf}, {"rcvbuf", s.rec.rcvbuf}, {"options", s.rec.options},
+          {"queued_messages", s.rec.message_count}, {"queued_bytes", s.rec.queued_bytes}};
 }
 
 std::string AccessMode(uint32_t flags) {
@@ -138,6 +173,7 @@ nlohmann::json ImageToJson(const Image& img) {
                                         {"seals", f.record.reserved}, {"dev", f.record.dev},
                                         {"ino", f.record.ino}};
       if (const EventEntry* e = EventFor(p, f.record.fd)) files.back()["event"] = EventToJson(*e, f);
+      if (IsSocket(f)) files.back()["socket"] = SocketJson(ParseSocket(f));
     }
     jp["files"] = files;
     json vmas = json::array();
@@ -186,14 +222,19 @@ void PrintImage(const Image& img, std::ostream& out) {
       if (p.sigactions[s].handler > 1)
         out << "  signal " << s + 1 << " handler " << Hex(p.sigactions[s].handler) << "\n";
     out << "  open files:\n";
-    for (const FileEntry& f : p.files)
-      out << "    fd " << f.record.fd << "  " << KindName(f.record.kind) << " " << AccessMode(f.record.flags)
-          << "  offset " << f.record.offset << "  " << f.path
+    for (const FileEntry& f : p.files) {
+      out << "    fd " << f.record.fd << "  " << KindName(f.record.kind) << " " << AccessMode(f.record.flags);
+      if (IsSocket(f)) {
+        out << "  " << SocketLine(ParseSocket(f)) << "\n";
+        continue;
+      }
+      out << "  offset " << f.record.offset << "  " << f.path
           << (f.record.kind == static_cast<uint32_t>(FileKind::kDeletedFile)
                   ? "  size " + std::to_string(f.record.size) + ", saved " + Size(f.data.size()) +
                         (f.data.empty() && f.record.size ? " (with an earlier fd)" : "")
                   : std::string())
           << (EventFor(p, f.record.fd) ? "  " + EventSummary(*EventFor(p, f.record.fd), f) : std::string()) << "\n";
+    }
     uint64_t total = 0;
     out << "  memory regions:\n";
     for (const VmaEntry& v : p.vmas) {

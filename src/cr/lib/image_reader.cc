@@ -97,6 +97,14 @@ std::vector<T> AsArray(const ImageFile& f, const std::vector<char>& payload, con
   return out;
 }
 
+// Pipes hold at most 1 MiB; a socket's state (SocketRecord and its queued
+// messages) at most 16 MiB, as the agent writes it.
+uint64_t DataLimit(const FileRecord& r) {
+  auto kind = static_cast<FileKind>(r.kind);
+  if (kind == FileKind::kDeletedFile) return kMaxDeletedFileBytes;
+  return kind == FileKind::kUnixSocket || kind == FileKind::kInetSocket ? (16u << 20) : (1u << 20);
+}
+
 // Records of a fixed struct followed by path bytes padded to 8.
 template <typename Rec, typename Entry>
 std::vector<Entry> AsPathRecords(const ImageFile& f, const std::vector<char>& payload, const char* what) {
@@ -114,9 +122,8 @@ std::vector<Entry> AsPathRecords(const ImageFile& f, const std::vector<char>& pa
     at += padded;
     if constexpr (requires { e.data; }) {  // bytes that were waiting in a pipe
       uint64_t data_padded = AlignUp(e.record.data_len, 8);
-      uint64_t most = e.record.kind == static_cast<uint32_t>(FileKind::kDeletedFile) ? kMaxDeletedFileBytes : (1u << 20);
-      if (e.record.data_len > most || payload.size() - at < data_padded)
-        f.Corrupt(std::string("bad pipe data in the ") + what + " section");
+      if (e.record.data_len > DataLimit(e.record) || payload.size() - at < data_padded)
+        f.Corrupt(std::string("bad pipe, socket or deleted-file data in the ") + what + " section");
       e.data.assign(payload.data() + at, e.record.data_len);
       at += data_padded;
     }

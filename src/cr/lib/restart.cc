@@ -339,6 +339,7 @@ RestartFailure Restart(const RestartRequest& req) {
     int image_fd = files.Keep(open(req.path.c_str(), O_RDONLY | O_CLOEXEC));
     SharedMemoryObjects shared;
     shared.Create(img, image_fd, files);
+    files.set_external_sockets_closed(req.external_sockets_closed);
     files.Open(img, numbers.floor, shared);
     std::map<std::string, int> mapped = OpenMappedFiles(img, files);
     std::map<std::string, int> mapping_numbers;

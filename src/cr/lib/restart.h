@@ -9,6 +9,7 @@ namespace reprise::cr {
 struct RestartRequest {
   std::string path;
   bool restore_pid = true;
+  bool external_sockets_closed = false;  // --external-sockets=closed
 };
 
 struct RestartFailure {

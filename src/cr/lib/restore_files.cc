@@ -123,6 +123,9 @@ int RestoredFiles::SourceFor(const FileEntry& f, const SharedMemoryObjects& shar
     }
     case FileKind::kDeletedFile:
       return ReopenObject(f, shared);
+    case FileKind::kUnixSocket:
+    case FileKind::kInetSocket:
+      return sockets_.FdFor(r.ino);
     case FileKind::kRegular:
     case FileKind::kDirectory:
     case FileKind::kDevice: {  // (event kinds are handled by events_ in Open)
@@ -162,6 +165,7 @@ void RestoredFiles::Open(const Image& img, int floor, const SharedMemoryObjects&
   }
   CreatePipes(img);
   events_.Init([this](int fd) { return Keep(fd); }, img.info.uid, img.info.gid);
+  sockets_.Create(img, external_sockets_closed_, [this](int fd) { return Keep(fd); });
   placements_.assign(img.processes.size(), {});
   for (size_t i = 0; i < img.processes.size(); ++i)
     for (const FileEntry& f : img.processes[i].files) {

@@ -14,6 +14,7 @@
 
 #include "lib/image_reader.h"
 #include "lib/restore_events.h"
+#include "lib/restore_sockets.h"
 
 namespace reprise::cr {
 
@@ -34,6 +35,9 @@ class RestoredFiles {
 
   // Sets the floor before Open, for what is kept earlier.
   void SetFloor(int floor) { floor_ = floor; }
+
+  // Connections to outside the job come back closed instead of failing.
+  void set_external_sockets_closed(bool closed) { external_sockets_closed_ = closed; }
 
   // Keeps fd (moved to a number >= floor); returns the new number.
   int Keep(int fd);
@@ -64,6 +68,8 @@ class RestoredFiles {
   std::map<std::tuple<uint32_t, uint64_t, uint64_t, uint32_t, uint64_t, std::string>, int> opened_;
   std::vector<std::vector<std::pair<int, int>>> placements_;
   RestoredEvents events_;
+  RestoredSockets sockets_;
+  bool external_sockets_closed_ = false;
 };
 
 }  // namespace reprise::cr

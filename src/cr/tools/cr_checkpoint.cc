@@ -32,6 +32,11 @@ int main(int argc, char** argv) {
   app.add_option("-t,--time", timeout, "Seconds to wait for the processes to answer")->check(CLI::PositiveNumber);
   app.add_flag("-q,--quiet", quiet, "Print nothing on success");
   app.add_flag("-v,--verbose", verbose, "Print what was written and where the time went");
+  std::string external = "refuse";
+  app.add_option("--external-sockets", external,
+                 "Connections to outside the checkpointed job: 'refuse' (default) or 'closed' (cr_restart"
+                 " --external-sockets=closed brings them back closed, so the program can reconnect)")
+      ->check(CLI::IsMember({"refuse", "closed"}));
   pid_t id = 0;
   app.add_option("ID", id, "Process (or group/session) id; a cr_run's pid means its program")->required();
   app.set_version_flag("--version", "cr_checkpoint (Reprise) 0.1");
@@ -52,6 +57,7 @@ int main(int argc, char** argv) {
                                                                                                      : signal_after;
   req.stop_before_resume = stop_after;
   req.hello_timeout_ms = timeout * 1000;
+  req.external_sockets_closed = external == "closed";
   reprise::cr::CheckpointOutcome out = reprise::cr::Checkpoint(req);
   if (out.exit_code != 0) {
     std::cerr << "cr_checkpoint: " << out.message << "\n";

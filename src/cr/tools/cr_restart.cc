@@ -16,6 +16,11 @@ int main(int argc, char** argv) {
   app.add_flag("--no-restore-pid", no_restore_pid,
                "Give the processes new pids in the current pid namespace instead of their saved ones");
   app.add_flag("--restore-pid", restore_pid, "Restore the saved pids (default)");
+  std::string external = "refuse";
+  app.add_option("--external-sockets", external,
+                 "Connections to outside the checkpointed job: 'refuse' (default) or 'closed' (restored as closed"
+                 " connections: the program sees EOF or ECONNRESET and can reconnect)")
+      ->check(CLI::IsMember({"refuse", "closed"}));
   app.add_option("-f,--file", file, "The image (alternative to the positional argument)");
   app.add_option("IMAGE", req.path, "The image file");
   app.set_version_flag("--version", "cr_restart (Reprise) 0.1");
@@ -31,6 +36,7 @@ int main(int argc, char** argv) {
     return 255;
   }
   req.restore_pid = !no_restore_pid;
+  req.external_sockets_closed = external == "closed";
   reprise::cr::RestartFailure f = reprise::cr::Restart(req);
   std::cerr << "cr_restart: " << f.message << "\n";
   return f.exit_code > 0 && f.exit_code < 255 ? f.exit_code : 1;
