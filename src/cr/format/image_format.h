@@ -150,9 +150,15 @@ enum class FileKind : uint32_t {
                       // Fortran SCRATCH): its bytes follow the path (data_len),
                       // `reserved` holds its F_GET_SEALS; restored as one memfd
                       // per dev/ino, shared with mappings of the same object
+  kRewrittenFile = 50,  // a regular file open for writing in place (O_RDWR, or
+                        // O_WRONLY not at its end) without O_APPEND: its bytes
+                        // follow the path (data_len) and are written back into
+                        // the same inode at restart
 };
 // The most bytes the image keeps of one deleted file or memfd.
 inline constexpr uint64_t kMaxDeletedFileBytes = 64ull << 20;
+// The most bytes the image keeps of one file rewritten in place.
+inline constexpr uint64_t kMaxRewrittenFileBytes = 64ull << 20;
 
 struct FileRecord {
   int32_t fd;

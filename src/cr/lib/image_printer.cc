@@ -57,6 +57,7 @@ const char* KindName(uint32_t kind) {
     case FileKind::kTerminal: return "terminal";
     case FileKind::kPipe: return "pipe";
     case FileKind::kDeletedFile: return "deleted file";
+    case FileKind::kRewrittenFile: return "rewritten file";
   }
   return "unknown";
 }
@@ -134,6 +135,8 @@ nlohmann::json ImageToJson(const Image& img) {
         files[i]["deleted_file"] = {{"size", p.files[i].record.size}, {"saved_bytes", p.files[i].data.size()},
                                     {"seals", p.files[i].record.reserved}, {"dev", p.files[i].record.dev},
                                     {"ino", p.files[i].record.ino}};
+      else if (p.files[i].record.kind == static_cast<uint32_t>(FileKind::kRewrittenFile))
+        files[i]["rewritten_file"] = {{"size", p.files[i].record.size}, {"saved_bytes", p.files[i].data.size()}};
     jp["files"] = files;
     json vmas = json::array();
     uint64_t total = 0;
@@ -184,7 +187,8 @@ void PrintImage(const Image& img, std::ostream& out) {
     for (const FileEntry& f : p.files)
       out << "    fd " << f.record.fd << "  " << KindName(f.record.kind) << " " << AccessMode(f.record.flags)
           << "  offset " << f.record.offset << "  " << f.path
-          << (f.record.kind == static_cast<uint32_t>(FileKind::kDeletedFile)
+          << (f.record.kind == static_cast<uint32_t>(FileKind::kDeletedFile) ||
+                      f.record.kind == static_cast<uint32_t>(FileKind::kRewrittenFile)
                   ? "  size " + std::to_string(f.record.size) + ", saved " + Size(f.data.size()) +
                         (f.data.empty() && f.record.size ? " (with an earlier fd)" : "")
                   : std::string())

@@ -112,7 +112,9 @@ std::vector<Entry> AsPathRecords(const ImageFile& f, const std::vector<char>& pa
     at += padded;
     if constexpr (requires { e.data; }) {  // bytes that were waiting in a pipe
       uint64_t data_padded = AlignUp(e.record.data_len, 8);
-      uint64_t most = e.record.kind == static_cast<uint32_t>(FileKind::kDeletedFile) ? kMaxDeletedFileBytes : (1u << 20);
+      uint64_t most = e.record.kind == static_cast<uint32_t>(FileKind::kDeletedFile)     ? kMaxDeletedFileBytes
+                      : e.record.kind == static_cast<uint32_t>(FileKind::kRewrittenFile) ? kMaxRewrittenFileBytes
+                                                                                         : (1u << 20);
       if (e.record.data_len > most || payload.size() - at < data_padded)
         f.Corrupt(std::string("bad pipe data in the ") + what + " section");
       e.data.assign(payload.data() + at, e.record.data_len);
