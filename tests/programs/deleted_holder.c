@@ -1,8 +1,9 @@
 /* Holds one object the engine must refuse, then ticks: "big" an fd of a
  * memfd larger than an image keeps (64 MiB), "privmap" a private mapping of
  * a file deleted after mapping, "sysvsem" a SysV semaphore it used (removed
- * at once, so a killed test leaks nothing; the agent remembers the use).
- * usage: deleted_holder big|privmap|sysvsem [ticks=150] [interval_ms=10] */
+ * at once, so a killed test leaks nothing; the agent remembers the use),
+ * "bigfile" a 65 MiB (sparse) file open read-write, too big to save.
+ * usage: deleted_holder big|privmap|sysvsem|bigfile [ticks=150] [interval_ms=10] */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -31,6 +32,12 @@ int main(int argc, char **argv)
         }
         close(fd);
         unlink("mapped.tmp");
+    } else if (strcmp(mode, "bigfile") == 0) {
+        int fd = open("big.dat", O_RDWR | O_CREAT | O_TRUNC, 0600); /* fd 3 */
+        if (fd < 0 || ftruncate(fd, 65l << 20) != 0) {
+            perror("big.dat");
+            return 2;
+        }
     } else if (strcmp(mode, "sysvsem") == 0) {
         int id = semget(IPC_PRIVATE, 1, 0600);
         struct sembuf up = {0, 1, 0};
@@ -40,7 +47,7 @@ int main(int argc, char **argv)
         }
         semctl(id, 0, IPC_RMID);
     } else {
-        fprintf(stderr, "usage: deleted_holder big|privmap|sysvsem [ticks] [interval_ms]\n");
+        fprintf(stderr, "usage: deleted_holder big|privmap|sysvsem|bigfile [ticks] [interval_ms]\n");
         return 2;
     }
     for (long i = 1; i <= ticks; i++) {

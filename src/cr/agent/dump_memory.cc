@@ -124,6 +124,13 @@ bool IsShmFile(const Mapping& m) {
          !memchr(m.path + 9, '/', m.path_len - 9);  // shm_open names: no subdirectories
 }
 
+// Any other file mapped shared and writable: the job may have changed it after
+// the checkpoint (a write through a mapping need not even move its mtime), so
+// its pages are saved and written back into the file at restart.
+bool IsWrittenBackFile(const Mapping& m) {
+  return IsShmFile(m) || (m.shared && (m.prot & PROT_WRITE) && !IsDeleted(m) && m.path_len && m.path[0] == '/');
+}
+
 // Anonymous memory is recorded without a name ([heap] and [stack] are flags);
 // a shared object keeps its name ("/memfd:x (deleted)"), for cr_info only.
 uint32_t RecordedPathLen(const Mapping& m) { return IsAnonymous(m) && !IsSharedObject(m) ? 0 : m.path_len; }
@@ -193,7 +200,7 @@ uint64_t BackedPages(const Mapping& m) {
 // Adds the runs of pages of m that need saving.
 bool CollectRuns(const Mapping& m, int pagemap_fd, RunList& runs, DumpError& err) {
   if (m.prot == PROT_NONE) return true;
-  if (m.shared && !IsAnonymous(m) && !IsShmFile(m)) return true;
+  if (m.shared && !IsAnonymous(m) && !IsWrittenBackFile(m)) return true;
   if (m.shared) {
     uint64_t pages = BackedPages(m);
     return !pages || runs.Add(m.start, pages) || (err.Set(ENOMEM, "too many page runs"), false);

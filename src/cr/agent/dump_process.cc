@@ -175,6 +175,29 @@ bool EndsWith(const char* s, const char* suffix) {
   return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+// A file the program may change anywhere, not just extend: open read-write, or
+// write-only with its offset short of the end (output only ever appended sits
+// at its end and keeps the truncate rule). O_APPEND writes can only extend.
+bool IsRewrittenInPlace(const FileRecord& rec) {
+  uint32_t mode = rec.flags & O_ACCMODE;
+  if (mode == O_RDONLY || (rec.flags & O_APPEND)) return false;
+  return mode == O_RDWR || rec.offset < rec.size;
+}
+
+void RefuseBigRewrittenFile(const FileRecord& rec, const char* path, DumpError& err) {
+  char text[sizeof err.text];
+  char* p = AppendStr(text, "fd ");
+  p = AppendDec(p, static_cast<uint64_t>(rec.fd));
+  p = AppendStr(p, ": file '");
+  size_t room = static_cast<size_t>(text + sizeof text - 120 - p);
+  size_t len = strlen(path) < room ? strlen(path) : room;
+  memcpy(p, path, len);
+  p = AppendStr(p + len, "' rewritten in place holds ");
+  p = AppendDec(p, rec.size);
+  AppendStr(p, " bytes, over the 64 MiB an image keeps of one; open it O_APPEND or read-only");
+  err.Set(EFBIG, text);
+}
+
 // Describes one fd, or explains why it cannot be restored.
 bool DescribeFd(int fd, FileRecord& rec, char* path, size_t cap, DumpError& err) {
   char link[64];
@@ -212,7 +235,11 @@ bool DescribeFd(int fd, FileRecord& rec, char* path, size_t cap, DumpError& err)
       err.Set(ENOTSUP, "fd ", num, ": open file has no path; it cannot be reopened");
       return false;
     }
-    rec.kind = static_cast<uint32_t>(FileKind::kRegular);
+    rec.kind = static_cast<uint32_t>(IsRewrittenInPlace(rec) ? FileKind::kRewrittenFile : FileKind::kRegular);
+    if (rec.kind == static_cast<uint32_t>(FileKind::kRewrittenFile) && rec.size > kMaxRewrittenFileBytes) {
+      RefuseBigRewrittenFile(rec, path, err);
+      return false;
+    }
   } else if (S_ISDIR(st.st_mode)) {
     rec.kind = static_cast<uint32_t>(FileKind::kDirectory);
   } else if (S_ISCHR(st.st_mode) && IsReopenableDevice(path)) {
@@ -318,7 +345,8 @@ bool DumpFiles(int fd, uint32_t owner, DumpError& err) {
       }
       rec.path_len = static_cast<uint32_t>(strlen(path));
       size_t head = sizeof rec + AlignUp(rec.path_len, 8);
-      bool deleted = rec.kind == static_cast<uint32_t>(FileKind::kDeletedFile);
+      bool deleted = rec.kind == static_cast<uint32_t>(FileKind::kDeletedFile) ||
+                     rec.kind == static_cast<uint32_t>(FileKind::kRewrittenFile);  // both: contents saved
       bool is_socket = rec.kind == static_cast<uint32_t>(FileKind::kUnixSocket) ||
                        rec.kind == static_cast<uint32_t>(FileKind::kInetSocket);
       size_t room = is_socket ? kSocketDataCapacity

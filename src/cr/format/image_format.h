@@ -163,9 +163,15 @@ enum class FileKind : uint32_t {
   // 10-19: sockets (see SocketRecord; the FileRecord's data holds it)
   kUnixSocket = 10,  // AF_UNIX stream, datagram or seqpacket
   kInetSocket = 11,  // AF_INET/AF_INET6 TCP or UDP
+  kRewrittenFile = 50,  // a regular file open for writing in place (O_RDWR, or
+                        // O_WRONLY not at its end) without O_APPEND: its bytes
+                        // follow the path (data_len) and are written back into
+                        // the same inode at restart
 };
 // The most bytes the image keeps of one deleted file or memfd.
 inline constexpr uint64_t kMaxDeletedFileBytes = 64ull << 20;
+// The most bytes the image keeps of one file rewritten in place.
+inline constexpr uint64_t kMaxRewrittenFileBytes = 64ull << 20;
 
 struct FileRecord {
   int32_t fd;

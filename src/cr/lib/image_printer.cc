@@ -62,6 +62,7 @@ const char* KindName(uint32_t kind) {
     case FileKind::kTerminal: return "terminal";
     case FileKind::kPipe: return "pipe";
     case FileKind::kDeletedFile: return "deleted file";
+    case FileKind::kRewrittenFile: return "rewritten file";
     case FileKind::kUnixSocket: return "unix-socket";
     case FileKind::kInetSocket: return "inet-socket";
     default: break;
@@ -172,6 +173,8 @@ nlohmann::json ImageToJson(const Image& img) {
         files.back()["deleted_file"] = {{"size", f.record.size}, {"saved_bytes", f.data.size()},
                                         {"seals", f.record.reserved}, {"dev", f.record.dev},
                                         {"ino", f.record.ino}};
+      else if (f.record.kind == static_cast<uint32_t>(FileKind::kRewrittenFile))
+        files.back()["rewritten_file"] = {{"size", f.record.size}, {"saved_bytes", f.data.size()}};
       if (const EventEntry* e = EventFor(p, f.record.fd)) files.back()["event"] = EventToJson(*e, f);
       if (IsSocket(f)) files.back()["socket"] = SocketJson(ParseSocket(f));
     }
@@ -229,7 +232,8 @@ void PrintImage(const Image& img, std::ostream& out) {
         continue;
       }
       out << "  offset " << f.record.offset << "  " << f.path
-          << (f.record.kind == static_cast<uint32_t>(FileKind::kDeletedFile)
+          << (f.record.kind == static_cast<uint32_t>(FileKind::kDeletedFile) ||
+                      f.record.kind == static_cast<uint32_t>(FileKind::kRewrittenFile)
                   ? "  size " + std::to_string(f.record.size) + ", saved " + Size(f.data.size()) +
                         (f.data.empty() && f.record.size ? " (with an earlier fd)" : "")
                   : std::string())

@@ -102,6 +102,7 @@ std::vector<T> AsArray(const ImageFile& f, const std::vector<char>& payload, con
 uint64_t DataLimit(const FileRecord& r) {
   auto kind = static_cast<FileKind>(r.kind);
   if (kind == FileKind::kDeletedFile) return kMaxDeletedFileBytes;
+  if (kind == FileKind::kRewrittenFile) return kMaxRewrittenFileBytes;
   return kind == FileKind::kUnixSocket || kind == FileKind::kInetSocket ? (16u << 20) : (1u << 20);
 }
 
@@ -123,7 +124,7 @@ std::vector<Entry> AsPathRecords(const ImageFile& f, const std::vector<char>& pa
     if constexpr (requires { e.data; }) {  // bytes that were waiting in a pipe
       uint64_t data_padded = AlignUp(e.record.data_len, 8);
       if (e.record.data_len > DataLimit(e.record) || payload.size() - at < data_padded)
-        f.Corrupt(std::string("bad pipe, socket or deleted-file data in the ") + what + " section");
+        f.Corrupt(std::string("bad pipe, socket or deleted/rewritten-file data in the ") + what + " section");
       e.data.assign(payload.data() + at, e.record.data_len);
       at += data_padded;
     }

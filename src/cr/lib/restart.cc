@@ -62,7 +62,7 @@ std::map<std::string, int> OpenMappedFiles(const Image& img, RestoredFiles& file
       if (fd < 0) throw Failure{errno, "'" + v.path + "': " + strerror(errno)};
       struct stat st {};
       fstat(fd, &st);
-      if (!IsShmFileVma(v) &&  // rewritten from the image just now
+      if (!IsWrittenBackVma(v) &&  // rewritten from the image just now
           (static_cast<uint64_t>(st.st_size) != v.record.file_size || MtimeNs(st) != v.record.mtime_ns)) {
         close(fd);
         throw Failure{EINVAL, "'" + v.path + "' changed since the checkpoint; the image needs the same file"};

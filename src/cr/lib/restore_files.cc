@@ -9,6 +9,7 @@
 #include <set>
 
 #include "lib/restart_child.h"
+#include "lib/rewritten_files.h"
 #include "lib/shared_memory.h"
 
 namespace reprise::cr {
@@ -38,8 +39,9 @@ int RestoredFiles::OpenPath(const FileEntry& f) {
   int flags = static_cast<int>(r.flags) & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
   int fd = open(f.path.c_str(), flags | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) throw RestartError{errno, "cannot reopen '" + f.path + "': " + strerror(errno)};
+  bool regular = static_cast<FileKind>(r.kind) == FileKind::kRegular || static_cast<FileKind>(r.kind) == FileKind::kRewrittenFile;
   if (static_cast<FileKind>(r.kind) != FileKind::kDevice && lseek(fd, static_cast<off_t>(r.offset), SEEK_SET) < 0 &&
-      static_cast<FileKind>(r.kind) == FileKind::kRegular) {
+      regular) {
     int e = errno;
     close(fd);
     throw RestartError{e, "cannot seek in '" + f.path + "': " + strerror(e)};
@@ -127,11 +129,12 @@ int RestoredFiles::SourceFor(const FileEntry& f, const SharedMemoryObjects& shar
     case FileKind::kInetSocket:
       return sockets_.FdFor(r.ino);
     case FileKind::kRegular:
+    case FileKind::kRewrittenFile:
     case FileKind::kDirectory:
     case FileKind::kDevice: {  // (event kinds are handled by events_ in Open)
       // One open per description: same file, same flags, same offset.
-      auto key = std::make_tuple(r.kind, r.dev, r.ino, r.flags, r.offset,
-                                 static_cast<FileKind>(r.kind) == FileKind::kRegular ? std::string() : f.path);
+      bool regular = static_cast<FileKind>(r.kind) == FileKind::kRegular || static_cast<FileKind>(r.kind) == FileKind::kRewrittenFile;
+      auto key = std::make_tuple(r.kind, r.dev, r.ino, r.flags, r.offset, regular ? std::string() : f.path);
       auto it = opened_.find(key);
       if (it != opened_.end()) return it->second;
       return opened_[key] = OpenPath(f);
@@ -144,6 +147,8 @@ int RestoredFiles::SourceFor(const FileEntry& f, const SharedMemoryObjects& shar
 
 void RestoredFiles::Open(const Image& img, int floor, const SharedMemoryObjects& shared) {
   floor_ = floor;
+  // Files rewritten in place get their checkpoint contents back first.
+  WriteBackRewrittenFiles(img);
   // BLCR's rule: a file the program was writing is cut back to its size at
   // checkpoint time, so output written after the checkpoint is not repeated.
   std::set<std::pair<uint64_t, uint64_t>> truncated;

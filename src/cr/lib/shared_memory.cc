@@ -12,6 +12,7 @@
 #include <string>
 
 #include "lib/restart_child.h"
+#include "lib/rewritten_files.h"
 
 namespace reprise::cr {
 namespace {
@@ -154,9 +155,11 @@ static void RefillShmFiles(const Image& img, int image_fd) {
   std::vector<char> buf;
   for (const ProcessImage& p : img.processes)
     for (const VmaEntry& v : p.vmas) {
-      if (!IsShmFileVma(v)) continue;
+      if (!IsWrittenBackVma(v)) continue;
       int& fd = fds[v.path];
-      if (!fd) {
+      if (!fd && !IsShmFileVma(v)) {
+        fd = OpenForWriteBack(img, v.path, 0);  // any other file, checked as its user
+      } else if (!fd) {
         fd = open(v.path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
         bool created = false;
         if (fd < 0 && errno == ENOENT) {  // unlinked after the checkpoint: recreate it
@@ -185,8 +188,17 @@ static void RefillShmFiles(const Image& img, int image_fd) {
       }
       if (ftruncate(fd, static_cast<off_t>(v.record.file_size)) != 0)
         throw RestartError{errno, "cannot restore the size of '" + v.path + "': " + strerror(errno)};
+      if (!IsShmFileVma(v)) {  // its mtime again, best effort (only the owner may)
+        struct timespec times[2] = {{0, UTIME_OMIT},
+                                    {static_cast<time_t>(v.record.mtime_ns / 1000000000ull),
+                                     static_cast<long>(v.record.mtime_ns % 1000000000ull)}};
+        futimens(fd, times);
+      }
     }
-  for (auto& [path, fd] : fds) close(fd);
+  for (auto& [path, fd] : fds) {
+    fsync(fd);
+    close(fd);
+  }
 }
 
 int SharedMemoryObjects::FdOf(const FileRecord& r) const { return fds_.at({r.dev, r.ino}); }

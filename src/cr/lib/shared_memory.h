@@ -30,6 +30,13 @@ inline bool IsShmFileVma(const VmaEntry& v) {
          v.path.find('/', 9) == std::string::npos;
 }
 
+// Any shared writable mapping of a file still there: its pages are in the image
+// too and go back into the file (as the image's owner) before it is mapped.
+inline bool IsWrittenBackVma(const VmaEntry& v) {
+  return IsShmFileVma(v) ||
+         (IsFileVma(v) && (v.record.flags & kVmaShared) && (v.record.flags & kVmaWrite) && v.path[0] == '/');
+}
+
 // An fd of a memfd or of a file deleted while open: its bytes are in the image.
 bool IsObjectFile(const FileEntry& f);
 
