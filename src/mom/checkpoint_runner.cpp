@@ -156,7 +156,7 @@ void Mom::abandon_checkpoint(JobRecord& job, const std::string& why) {
   it->second.abandoned = why;
   it->second.stop_next = false;
   pid_t pid = it->second.command.pid;
-  // Its own session (run_program_as_owner's setsid): the group takes cr_checkpoint's helpers too.
+  // Its own session (start_program_as_owner's setsid): the group takes cr_checkpoint's helpers too.
   ::kill(-pid, SIGKILL);
   ::kill(pid, SIGKILL);
   log_line("job " + job.id + ": " + why + " while a checkpoint ran; killed the checkpoint command (pid " +
