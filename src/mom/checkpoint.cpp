@@ -85,58 +85,76 @@ std::vector<std::string> external_sockets_flags(const MomConfig& config) {
   return {};
 }
 
-CheckpointResult checkpoint_job(const std::string& home, const MomConfig& config, const JobRecord& job,
-                                CheckpointReason reason, const std::function<void(pid_t)>& started) {
-  CheckpointResult r;
-  Owner owner;
-  if (!resolve_owner(job, owner, r.error)) return r;
-  r.dir = image_dir(home, job);
-  if (!prepare_image_dir(home, job, owner, r.error)) return r;
-  r.time = now_seconds();
-  if (!new_image_name(owner, r.dir, job.id, r.time, r.name, r.error)) return r;
+bool start_checkpoint(const std::string& home, const MomConfig& config, const JobRecord& job,
+                      CheckpointReason reason, StartedCheckpoint& c, std::string& error) {
+  c = StartedCheckpoint();
+  c.reason = reason;
+  if (!resolve_owner(job, c.owner, error)) return false;
+  c.dir = image_dir(home, job);
+  if (!prepare_image_dir(home, job, c.owner, error)) return false;
+  c.time = now_seconds();
+  if (!new_image_name(c.owner, c.dir, job.id, c.time, c.name, error)) return false;
   bool stop = reason == CheckpointReason::kHold || reason == CheckpointReason::kShutdown;
   int signal_after = stop ? SIGKILL : 0;
   CheckpointPolicy policy = parse_checkpoint_policy(job.attr("Checkpoint"));
+  c.depth = policy.depth;
   std::vector<std::string> argv;
   std::string script = config_value(config, "checkpoint_script");
+  c.program = script.empty() ? "cr_checkpoint" : script;
   if (!script.empty()) {
     // The seed's argument list: session id, job id, user id, checkpoint dir,
     // checkpoint name, signal, depth.
-    argv = {script, std::to_string(job.session), job.id, owner.name, r.dir, r.name, std::to_string(signal_after),
+    argv = {script, std::to_string(job.session), job.id, c.owner.name, c.dir, c.name, std::to_string(signal_after),
             std::to_string(policy.depth)};
   } else {
-    argv = {engine_tool("cr_checkpoint"), "--tree", "--file", r.name};
+    argv = {engine_tool("cr_checkpoint"), "--tree", "--file", c.name};
     if (stop) argv.push_back("--kill");
     for (const std::string& flag : external_sockets_flags(config)) argv.push_back(flag);
     argv.push_back(std::to_string(job.session));
   }
   // The command's output goes to a file of the mom's (mom_priv/jobs/ID.CO), not a pipe: if
   // the mom dies meanwhile the checkpoint still completes, and the restarted mom finds it.
-  std::string log_path = record_path(mom_priv_dir(home) + "/jobs", job.id, ".CO");
-  int log_fd = ::open(log_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (log_fd < 0) {
-    r.error = "cannot create " + log_path + ": " + std::strerror(errno);
-    return r;
+  c.log_path = record_path(mom_priv_dir(home) + "/jobs", job.id, ".CO");
+  c.log_fd = ::open(c.log_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (c.log_fd < 0) {
+    error = "cannot create " + c.log_path + ": " + std::strerror(errno);
+    return false;
   }
-  int code = run_program_as_owner(owner, r.dir, argv, log_fd, kCheckpointTimeoutSeconds, started);
+  c.pid = start_program_as_owner(c.owner, c.dir, argv, c.log_fd);
+  if (c.pid < 0) {
+    error = std::string("cannot start the checkpoint command: ") + std::strerror(errno);
+    ::close(c.log_fd);
+    ::unlink(c.log_path.c_str());
+    c.log_fd = -1;
+    return false;
+  }
+  c.deadline = now_seconds() + kCheckpointTimeoutSeconds;
+  return true;
+}
+
+CheckpointResult finish_checkpoint(StartedCheckpoint& c, const std::string& job_id, int code) {
+  CheckpointResult r;
+  r.dir = c.dir;
+  r.name = c.name;
+  r.time = c.time;
   std::string output;
   char buf[4096];
   ssize_t n;
-  ::lseek(log_fd, 0, SEEK_SET);
-  while ((n = ::read(log_fd, buf, sizeof buf)) > 0 && output.size() < 65536) output.append(buf, size_t(n));
-  ::close(log_fd);
-  ::unlink(log_path.c_str());
+  ::lseek(c.log_fd, 0, SEEK_SET);
+  while ((n = ::read(c.log_fd, buf, sizeof buf)) > 0 && output.size() < 65536) output.append(buf, size_t(n));
+  ::close(c.log_fd);
+  c.log_fd = -1;
+  ::unlink(c.log_path.c_str());
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
   if (size_t nl = output.rfind('\n'); nl != std::string::npos) output = output.substr(nl + 1);
-  if (code != 0 || !image_exists(owner, r.dir, r.name)) {
-    r.error = "checkpoint failed (" + std::string(script.empty() ? "cr_checkpoint" : script) + " exited " +
-              std::to_string(code) + "): " + output;
-    log_line("job " + job.id + ": " + r.error);
+  if (code != 0 || !image_exists(c.owner, r.dir, r.name)) {
+    r.error = "checkpoint failed (" + c.program + " exited " + std::to_string(code) + "): " + output;
+    log_line("job " + job_id + ": " + r.error);
     return r;
   }
-  prune_images(owner, r.dir, job.id, policy.depth);
+  prune_images(c.owner, r.dir, job_id, c.depth);
   r.ok = true;
-  log_line("job " + job.id + " checkpointed to " + r.dir + "/" + r.name);
+  log_line("job " + job_id + " checkpointed to " + r.dir + "/" + r.name);
   return r;
 }
 

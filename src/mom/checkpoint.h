@@ -30,14 +30,29 @@ struct CheckpointResult {
   std::string error;  // one line when !ok
 };
 
-// Takes a checkpoint of a running job, as its owner, and waits for it. `started` gets the
-// pid of the checkpoint command as soon as it runs (the mom records it, so that a mom
-// restarted meanwhile can wait for it and report its image).
 // The cr_checkpoint/cr_restart flags `$checkpoint_external_sockets` asks for.
 std::vector<std::string> external_sockets_flags(const MomConfig& config);
 
-CheckpointResult checkpoint_job(const std::string& home, const MomConfig& config, const JobRecord& job,
-                                CheckpointReason reason, const std::function<void(pid_t)>& started);
+// A checkpoint command running as the job's owner, in its own session. The mom's loop
+// watches `pid` and, when it has ended, hands its exit status to finish_checkpoint().
+struct StartedCheckpoint {
+  CheckpointReason reason = CheckpointReason::kRequest;
+  Owner owner;
+  std::string dir, name, program, log_path;
+  long time = 0, depth = 1;
+  long deadline = 0;  // killed if still running then
+  pid_t pid = -1;
+  int log_fd = -1;    // the command's output (mom_priv/jobs/ID.CO)
+};
+
+// Prepares the image directory, reserves the image's name and starts the checkpoint
+// command ($checkpoint_script, or cr_checkpoint --tree). Does not wait for it.
+bool start_checkpoint(const std::string& home, const MomConfig& config, const JobRecord& job,
+                      CheckpointReason reason, StartedCheckpoint& c, std::string& error);
+
+// After the command ended with `code`: its result (the image must exist, as the owner sees
+// it), older images pruned to the job's depth, the output file removed.
+CheckpointResult finish_checkpoint(StartedCheckpoint& c, const std::string& job_id, int code);
 
 // The command that restarts the job from its image, or an empty vector if it
 // has none (then it starts from its script). `%SESSION%` stands for the

@@ -163,9 +163,12 @@ void Mom::loop() {
         ::close(fd);
         pidfds_.erase(it);
         supervisor_exited(id);
+      } else if (auto ck = checkpoint_pidfds_.find(fd); ck != checkpoint_pidfds_.end()) {
+        checkpoint_ended(std::string(ck->second));
       }
     }
   }
+  wait_for_checkpoints();
   // Jobs submitted with -c shutdown are checkpointed and stopped; they are
   // requeued, and restart from their images when they run again.
   shutdown_checkpoints();
@@ -435,6 +438,7 @@ void Mom::handle(const wire::MomCommand& cmd) {
   } else if (cmd.op() == "delete") {
     long delay = 2;
     parse_int(cmd.arg(), delay);
+    abandon_checkpoint(job, "the job was deleted");
     kill_session(job, SIGTERM);
     job.kill_deadline = now_seconds() + std::max(0L, delay);
     if (delay <= 0) kill_session(job, SIGKILL);
@@ -491,6 +495,8 @@ void Mom::supervisor_exited(const std::string& id) {
   auto it = jobs_.find(id);
   if (it == jobs_.end() || it->second.finished) return;
   JobRecord& job = it->second;
+  // The end is reported after the checkpoint's result (a hold's image names the restart).
+  if (defer_end_for_checkpoint(id)) return;
   ::waitpid(job.supervisor, nullptr, WNOHANG);  // ours unless we were restarted
   if (!read_exit_file(jobs_dir_, job)) {
     finish(job, -3, "job lost: its supervisor ended without recording an exit status");
@@ -547,6 +553,7 @@ void Mom::tick() {
   // Not before the server has said which of our jobs are still ours: a stale copy of a
   // job that moved elsewhere must not write images next to the current run's.
   if (reconciled_) periodic_checkpoints(now);
+  checkpoint_deadlines(now);
   for (const std::string& id : std::vector<std::string>(checkpoints_in_flight_.begin(), checkpoints_in_flight_.end())) {
     auto it = jobs_.find(id);
     if (it == jobs_.end() || it->second.finished) checkpoints_in_flight_.erase(id);
@@ -592,6 +599,7 @@ void Mom::tick() {
           return 0;
         }, ignored);
       log_line("job " + id + " exceeded its walltime; killing it");
+      abandon_checkpoint(job, "the job exceeded its walltime");
       kill_session(job, SIGTERM);
       job.kill_deadline = now + 2;
       std::string error;
@@ -600,45 +608,6 @@ void Mom::tick() {
       kill_session(job, SIGKILL);
     }
   }
-}
-
-void Mom::checkpoint(JobRecord& job, CheckpointReason reason) {
-  bool stop = reason == CheckpointReason::kHold || reason == CheckpointReason::kShutdown;
-  std::string error;
-  // Recorded before the job is stopped, so its end reads as a hold (or a
-  // requeue at shutdown), not as completion, even across a mom restart.
-  if (stop) {
-    job.used[reason == CheckpointReason::kHold ? "reprise_held" : "reprise_requeue"] = "1";
-    save_record(jobs_dir_, job, error);
-  }
-  CheckpointResult r = checkpoint_job(home_, config_, job, reason, [&](pid_t pid) {
-    // Durable before we wait: a mom killed now finds the checkpoint when it comes back.
-    job.attrs["_checkpoint_pid"] = std::to_string(pid);
-    job.attrs["_checkpoint_pid_start"] = std::to_string(process_start_time(pid));
-    std::string ignored;
-    save_record(jobs_dir_, job, ignored);
-  });
-  job.attrs.erase("_checkpoint_pid");
-  job.attrs.erase("_checkpoint_pid_start");
-  job.attrs["_last_checkpoint"] = std::to_string(now_seconds());
-  wire::JobReport rep = report(job);
-  if (r.ok) {
-    job.attrs["checkpoint_name"] = r.name;
-    job.used["checkpoint_name"] = r.name;
-    job.used["checkpoint_time"] = std::to_string(r.time);
-    (*rep.mutable_attrs())["checkpoint_name"] = r.name;
-    (*rep.mutable_attrs())["checkpoint_time"] = std::to_string(r.time);
-  } else {
-    job.used.erase("reprise_held");
-    job.used.erase("reprise_requeue");
-    (*rep.mutable_attrs())["checkpoint_error"] = r.error;
-  }
-  save_record(jobs_dir_, job, error);
-  wire::Request msg;
-  msg.set_version(kProtocolVersion);
-  msg.set_op("mom_checkpointed");
-  *msg.add_jobs() = rep;
-  send(msg);
 }
 
 void Mom::recover_checkpoint(JobRecord& job, bool report, bool now) {
@@ -710,12 +679,6 @@ void Mom::periodic_checkpoints(long now) {
     if (minutes > 0 && now - std::max(last, job.start_time) >= minutes * std::max(1L, unit))
       checkpoint(job, CheckpointReason::kPeriodic);
   }
-}
-
-void Mom::shutdown_checkpoints() {
-  for (auto& [id, job] : jobs_)
-    if (!job.finished && !job.kill_deadline && parse_checkpoint_policy(job.attr("Checkpoint")).shutdown)
-      checkpoint(job, CheckpointReason::kShutdown);
 }
 
 }  // namespace reprise::mom

@@ -37,8 +37,16 @@ class Mom {
   void send(const wire::Request& req);
   void tick();
   void kill_session(const JobRecord& job, int sig);
-  // Checkpoints a running job and tells the server (checkpoint.h).
+  // Checkpoints a running job and tells the server when done (checkpoint_runner.cpp): the
+  // command runs in a child that the loop watches, so the mom keeps answering meanwhile.
   void checkpoint(JobRecord& job, CheckpointReason reason);
+  void checkpoint_ended(const std::string& id);
+  void report_checkpoint(JobRecord& job, const CheckpointResult& r, bool abandoned);
+  // qdel or walltime while a checkpoint runs: the checkpoint command is killed.
+  void abandon_checkpoint(JobRecord& job, const std::string& why);
+  bool defer_end_for_checkpoint(const std::string& id);
+  void checkpoint_deadlines(long now);
+  void wait_for_checkpoints();  // at shutdown, when the loop has ended
   void periodic_checkpoints(long now);
   // After a mom restart: adopts the newest image of the job's current run that its record
   // does not name yet (the mom died between the image's rename and its report), and tells
@@ -55,6 +63,16 @@ class Mom {
   int epfd_ = -1, sig_fd_ = -1, timer_fd_ = -1, server_fd_ = -1;
   bool stop_ = false;
   std::set<std::string> checkpoints_in_flight_;
+  // Checkpoints this mom started and is waiting for, by job id.
+  struct RunningCheckpoint {
+    StartedCheckpoint command;
+    int pidfd = -1;
+    std::string abandoned;         // why it was killed (qdel, walltime, timeout), or empty
+    bool supervisor_ended = false;  // the job ended meanwhile: its end is reported after
+    bool stop_next = false;         // a qhold came meanwhile: a hold checkpoint follows
+  };
+  std::map<std::string, RunningCheckpoint> running_checkpoints_;
+  std::map<int, std::string> checkpoint_pidfds_;  // pidfd of a checkpoint command -> job id
   long next_connect_ = 0;
   long last_status_ = 0;  // when node status was last sent
   bool reconciled_ = false;  // the server has answered our first registration

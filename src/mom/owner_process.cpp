@@ -72,8 +72,8 @@ int as_owner(const Owner& owner, const std::function<int(std::string& out)>& fn,
   return wait_status(pid);
 }
 
-int run_program_as_owner(const Owner& owner, const std::string& dir, const std::vector<std::string>& argv,
-                         int log_fd, long timeout_seconds, const std::function<void(pid_t)>& started) {
+pid_t start_program_as_owner(const Owner& owner, const std::string& dir, const std::vector<std::string>& argv,
+                             int log_fd) {
   pid_t pid = ::fork();
   if (pid < 0) return -1;
   if (pid == 0) {
@@ -96,6 +96,15 @@ int run_program_as_owner(const Owner& owner, const std::string& dir, const std::
     (void)ignored;
     _exit(127);
   }
+  return pid;
+}
+
+int exit_code_of(pid_t pid) { return wait_status(pid); }
+
+int run_program_as_owner(const Owner& owner, const std::string& dir, const std::vector<std::string>& argv,
+                         int log_fd, long timeout_seconds, const std::function<void(pid_t)>& started) {
+  pid_t pid = start_program_as_owner(owner, dir, argv, log_fd);
+  if (pid < 0) return -1;
   if (started) started(pid);
   int pidfd = int(::syscall(SYS_pidfd_open, pid, 0));
   long deadline = now_seconds() + timeout_seconds;

@@ -23,4 +23,12 @@ int as_owner(const Owner& owner, const std::function<int(std::string& out)>& fn,
 int run_program_as_owner(const Owner& owner, const std::string& dir, const std::vector<std::string>& argv,
                          int log_fd, long timeout_seconds, const std::function<void(pid_t)>& started);
 
+// The start of run_program_as_owner without the wait: the child's pid, or -1. The caller
+// watches it (a pidfd in the mom's loop) and collects it with exit_code_of().
+pid_t start_program_as_owner(const Owner& owner, const std::string& dir, const std::vector<std::string>& argv,
+                             int log_fd);
+
+// Reaps a child that has ended (or waits for it): its exit status, or -1 if it was killed.
+int exit_code_of(pid_t pid);
+
 }  // namespace reprise::mom
