@@ -2,6 +2,7 @@
 // Measures qsub latency, submissions per second, end-to-end completions per second for N
 // trivial jobs, qstat latency with M jobs queued, and the server's RSS.
 // Usage (root): batch_bench [--jobs N] [--queued M] [--np SLOTS] [--qstat-runs R] [--qstat-only]
+//        batch_bench --array N [--qstat-runs R]: qsub -t 1-N, qstat and qstat -t with N sub-jobs
 // --qstat-only runs only the last part (M queued jobs: qstat timings, server RSS), R runs each.
 #include <grp.h>
 #include <pwd.h>
@@ -117,6 +118,7 @@ double cpu_seconds(pid_t pid) {
 int main(int argc, char** argv) {
   int jobs = 1000, queued = 10000, np = 32, qstat_runs = 10;
   bool qstat_only = false;
+  int array = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--qstat-only") {
@@ -130,6 +132,7 @@ int main(int argc, char** argv) {
     if (a == "--jobs") jobs = std::atoi(argv[++i]);
     else if (a == "--queued") queued = std::atoi(argv[++i]);
     else if (a == "--np") np = std::atoi(argv[++i]);
+    else if (a == "--array") array = std::atoi(argv[++i]);
     else if (a == "--qstat-runs") qstat_runs = std::max(1, std::atoi(argv[++i]));
     else {
       std::fprintf(stderr, "batch_bench: unknown option %s\n", a.c_str());
@@ -143,6 +146,53 @@ int main(int argc, char** argv) {
   ensure_user(kUser);
   std::printf("# Reprise batch benchmark: %u cores, jobs=%d queued=%d np=%d qstat-runs=%d%s\n",
               std::thread::hardware_concurrency(), jobs, queued, np, qstat_runs, qstat_only ? " (qstat only)" : "");
+
+  if (array > 0) {
+    // Job arrays: one `qsub -t 1-N` (one request; the sub-job rows go into one transaction),
+    // then qstat (one summary line) and qstat -t (N lines) with the N sub-jobs queued.
+    Cluster c;
+    if (!c.ok()) return 1;
+    c.cmd("", {"qmgr", "-c", "set server scheduling = false"});
+    c.cmd("", {"qmgr", "-c", "set server max_job_array_size = " + std::to_string(array)});
+    std::printf("server RSS idle: %ld KiB\n", rss_kb(c.server_pid()));
+    std::string range = "1-" + std::to_string(array);
+    auto t = Clock::now();
+    Result sub = c.cmd(kUser, {"qsub", "-t", range}, c.workdir(kUser), "#!/bin/sh\n#PBS -l walltime=1:00:00\nsleep 1\n");
+    double submit_ms = ms_since(t);
+    if (sub.code != 0) {
+      std::fprintf(stderr, "qsub -t failed: %s\n", sub.err.c_str());
+      return 1;
+    }
+    std::printf("qsub -t %s: %.1f ms (%s)\n", range.c_str(), submit_ms, job_id_of(sub).c_str());
+    auto timed = [&](const std::vector<std::string>& args, long* lines) {
+      auto t0 = Clock::now();
+      Result r = c.cmd(kUser, args);
+      double ms = ms_since(t0);
+      if (r.code != 0) std::fprintf(stderr, "%s failed: %s\n", args[0].c_str(), r.err.c_str());
+      if (lines) *lines = long(std::count(r.out.begin(), r.out.end(), '\n'));
+      return ms;
+    };
+    std::vector<double> summary, expanded, one;
+    long summary_lines = 0, expanded_lines = 0;
+    for (int i = 0; i < qstat_runs; ++i) {
+      summary.push_back(timed({"qstat"}, &summary_lines));
+      expanded.push_back(timed({"qstat", "-t"}, &expanded_lines));
+      one.push_back(timed({"qstat", "-f", job_id_of(sub).substr(0, job_id_of(sub).find('[')) + "[" + std::to_string(array / 2) + "]"}, nullptr));
+    }
+    std::printf("qstat (one summary line; %ld lines), %d runs: median %.1f ms, p95 %.1f ms\n", summary_lines,
+                qstat_runs, percentile(summary, 0.5), percentile(summary, 0.95));
+    std::printf("qstat -t (%ld lines), %d runs: median %.1f ms, p95 %.1f ms\n", expanded_lines, qstat_runs,
+                percentile(expanded, 0.5), percentile(expanded, 0.95));
+    std::printf("qstat -f ONE_SUBJOB: median %.2f ms\n", percentile(one, 0.5));
+    std::printf("server RSS with %d sub-jobs: %ld KiB\n", array, rss_kb(c.server_pid()));
+    // The scheduler with all of them queued and slots free: each pass tries one placement
+    // per array (the rest of the array waits), not one per sub-job.
+    t = Clock::now();
+    c.cmd("", {"qmgr", "-c", "set server scheduling = true"});
+    double sched_ms = ms_since(t);
+    std::printf("qmgr set scheduling = true (first pass over %d queued sub-jobs): %.1f ms\n", array, sched_ms);
+    return 0;
+  }
 
   if (!qstat_only) {
     Cluster c;

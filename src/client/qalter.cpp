@@ -29,8 +29,12 @@ int main(int argc, char** argv) {
   std::string error;
   if (!apply_submit_options(args, cwd, sub, error)) return fail(error, 2);
   std::map<std::string, std::string> attrs = sub.attrs;
+  // qalter's -t names sub-jobs of the array (qsub's makes an array).
+  std::string range = attrs.count("job_array_request") ? attrs["job_array_request"] : "";
+  attrs.erase("job_array_request");
+  if (!range.empty() && !valid_array_range_option(range, error)) return fail(error, 2);
   for (const auto& [k, v] : sub.resources) attrs["Resource_List." + k] = v;
   if (!hold.empty()) attrs["Hold_Types"] = hold;
   if (attrs.empty()) return fail("nothing to alter", 2);
-  return for_each_job("alter", sub.operands, "", attrs);
+  return for_each_job("alter", sub.operands, "", attrs, range);
 }

@@ -1,4 +1,4 @@
-// qstat [-f [-F json]] [-a] [-n [-1]] [-u USER] [-r|-i] [JOB_ID...]  |  -Q [-f] [QUEUE...]  |  -B [-f]
+// qstat [-f [-F json]] [-a] [-n [-1]] [-u USER] [-r|-i] [-t] [JOB_ID...]  |  -Q [-f] [QUEUE...]  |  -B [-f]
 #include <getopt.h>
 #include <google/protobuf/arena.h>
 #include <unistd.h>
@@ -19,15 +19,16 @@ using namespace reprise::client;
 int main(int argc, char** argv) {
   set_program(argv[0]);
   bool full = false, alt = false, nodes = false, one = false, queues = false, server = false;
-  bool running_only = false, idle_only = false;
+  bool running_only = false, idle_only = false, expand_arrays = false;
   std::string format, user;
   int c;
   opterr = 0;
-  while ((c = getopt(argc, argv, ":faen1QBF:u:rix")) != -1) {
+  while ((c = getopt(argc, argv, ":faen1QBF:u:rixt")) != -1) {
     switch (c) {
       case 'f': full = true; break;
       case 'a': alt = true; break;
       case 'e': break;
+      case 't': expand_arrays = true; break;  // sub-jobs of arrays, not one line per array
       case 'x': full = true; break;
       case 'n': nodes = alt = true; break;
       case '1': one = true; break;
@@ -114,6 +115,7 @@ int main(int argc, char** argv) {
   };
   // The tables need a few attributes; asking only for those keeps big listings fast.
   auto select = [&](wire::Request& req) {
+    req.set_expand_arrays(expand_arrays);
     if (full) return;
     if (table) {
       for (int i = 0; i < columns; ++i) req.add_select(kTableColumns[i]);

@@ -2,6 +2,7 @@
 
 #include <getopt.h>
 
+#include "common/array_range.h"
 #include "common/names.h"
 #include "common/net.h"
 #include "common/resources.h"
@@ -41,7 +42,7 @@ bool apply_submit_options(const std::vector<std::string>& args, const std::strin
   opterr = 0;
   std::string host = local_hostname();
   int c;
-  while ((c = getopt(int(args.size()), argv.data(), "+:a:A:c:C:d:e:hIj:k:l:m:M:N:o:p:q:r:S:v:VW:z")) != -1) {
+  while ((c = getopt(int(args.size()), argv.data(), "+:a:A:c:C:d:e:hIj:k:l:m:M:N:o:p:q:r:S:t:v:VW:z")) != -1) {
     std::string v = optarg ? optarg : "";
     switch (c) {
       case 'N':
@@ -102,6 +103,12 @@ bool apply_submit_options(const std::vector<std::string>& args, const std::strin
       case 'k': sub.attrs["Keep_Files"] = v; break;
       case 'C': break;  // directive prefix: handled before directives are read
       case 'z': sub.quiet = true; break;
+      case 't': {  // job array: indices, ranges and an optional %SLOT_LIMIT
+        ArrayRequest request;
+        if (!parse_array_request(v, request, error)) return error = "illegal -t value: " + error, false;
+        sub.attrs["job_array_request"] = v;
+        break;
+      }
       case 'I': return error = "interactive jobs (-I) are not supported", false;
       case ':': return error = std::string("option -") + char(optopt) + " requires an argument", false;
       default:

@@ -63,6 +63,10 @@ std::vector<std::string> build_job_environment(const std::map<std::string, std::
   env["PBS_NUM_PPN"] = std::to_string(ctx.ppn);
   env["PBS_NP"] = std::to_string(ctx.num_nodes * ctx.ppn);
   env["PBS_JOBCOOKIE"] = ctx.job_id;
+  // A sub-job of an array (qsub -t): its index, digits only (the server sets it).
+  if (std::string index = attr("job_array_id"); !index.empty() && index.size() <= 9 &&
+                                                 index.find_first_not_of("0123456789") == std::string::npos)
+    env["PBS_ARRAYID"] = index;
   if (ctx.walltime_seconds > 0) env["PBS_WALLTIME"] = std::to_string(ctx.walltime_seconds);
   std::vector<std::string> out;
   out.reserve(env.size());

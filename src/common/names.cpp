@@ -40,7 +40,7 @@ bool valid_job_id(const std::string& id) {
 bool valid_file_name(const std::string& name) {
   if (name.empty() || name.size() > 255 || name == "." || name == ".." || name[0] == '-') return false;
   for (char c : name)
-    if (!name_char(c) && c != '+' && c != ',' && c != '=' && c != '@') return false;
+    if (!name_char(c) && c != '+' && c != ',' && c != '=' && c != '@' && c != '[' && c != ']') return false;
   return true;
 }
 

@@ -14,8 +14,9 @@ bool valid_job_id(const std::string& id);
 // at most 255 bytes.
 bool valid_host_name(const std::string& name);
 
-// A file name inside a directory (checkpoint_name): letters, digits, '.', '_', '-', '+', ','
-// '=' and '@'; not "." or ".."; not starting with '-'; at most 255 bytes.
+// A file name inside a directory (checkpoint_name): letters, digits, '.', '_', '-', '+', ',',
+// '=', '@', '[' and ']' (images of array sub-jobs: ckpt.5[3].host.TIME); not "." or "..";
+// not starting with '-'; at most 255 bytes.
 bool valid_file_name(const std::string& name);
 
 // A job name (-N): 1-236 bytes, none of '/', ':', '@', white space or control characters (it

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "common/array_range.h"
 #include "common/checkpoint_policy.h"
 #include "common/names.h"
 #include "common/resources.h"
@@ -81,6 +82,11 @@ bool variable_list(const std::string& v) { return v.size() <= (1u << 20); }
 bool job_name(const std::string& v) { return valid_job_name(v); }
 // What a failing prologue asks for (src/mom/prologue.h).
 bool prologue_verdict(const std::string& v) { return v == "requeue" || v == "hold"; }
+bool array_request(const std::string& v) {
+  ArrayRequest r;
+  std::string error;
+  return v.size() <= 4096 && parse_array_request(v, r, error);
+}
 
 const std::map<std::string, Rule>& table() {
   // submit_host, Job_Owner, euser, egroup, server, queue_type, exec_host, job_state and the
@@ -110,6 +116,7 @@ const std::map<std::string, Rule>& table() {
       {"checkpoint_time", {kByMom, digits}},
       {"Execution_Time", {kByUser, execution_time}},
       {"fault_tolerant", {kBySubmit, is_bool}},
+      {"job_array_request", {kBySubmit, array_request}},  // qsub -t
       // What a mom reports about a job it runs.
       {"comment", {kByMom, one_line}},
       {"start_time", {kByMom, digits}},

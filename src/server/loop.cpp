@@ -85,6 +85,7 @@ bool Server::setup(std::string& error) {
   }
   if (!store_.load(st_, error)) return false;
   if (!apply_nodes_file(error)) return false;
+  rebuild_arrays();
   // A node's failure clock starts now: its mom has node_fail_requeue seconds to reconnect.
   for (auto& [name, n] : st_.nodes) n.down_since = now_seconds();
   std::string name;
@@ -431,6 +432,7 @@ void Server::end_of_pass() {
     std::map<std::string, Node> live = st_.nodes;  // connections and health are not stored
     std::string load_error;
     if (!store_.load(st_, load_error)) log_line("reload failed: " + load_error);
+    rebuild_arrays();
     for (auto& [name, l] : live)
       if (auto n = st_.nodes.find(name); n != st_.nodes.end()) {
         n->second.mom_fd = l.mom_fd;
@@ -479,12 +481,13 @@ void Server::housekeeping() {
   parse_int(attr_or(st_.attrs, "keep_completed", "0"), keep);
   std::vector<long> purge;
   for (auto& [seq, j] : st_.jobs) {
-    if (j.state() != 'C') continue;
+    if (j.state() != 'C' || is_subjob_key(seq)) continue;  // sub-jobs go with their array
     long done = 0;
     parse_int(j.attr("comp_time"), done);
     if (done + keep <= last_housekeeping_) purge.push_back(seq);
   }
   for (long seq : purge) {
+    purge_array(seq);
     store_.delete_job(seq);
     st_.jobs.erase(seq);
     st_.queued.erase(seq);

@@ -21,6 +21,7 @@ bool attribute_kind(const std::string& objtype, const std::string& name, Kind& k
       {"operators", Kind::kList}, {"query_other_jobs", Kind::kBool}, {"keep_completed", Kind::kInt},
       {"acl_roots", Kind::kList}, {"kill_delay", Kind::kInt}, {"node_check_rate", Kind::kInt},
       {"node_fail_requeue", Kind::kInt}, {"tcp_timeout", Kind::kInt},
+      {"max_job_array_size", Kind::kInt},
       {"comment", Kind::kText}, {"log_level", Kind::kInt}, {"mail_from", Kind::kText},
       {"allow_node_submit", Kind::kBool}, {"server_name", Kind::kText}, {"next_job_number", Kind::kInt}};
   static const std::map<std::string, Kind> queue = {

@@ -10,6 +10,7 @@
 #include "common/resources.h"
 #include "common/text_util.h"
 #include "server/accounting.h"
+#include "server/job_array.h"
 #include "server/job_attrs.h"
 #include "server/route_queue.h"
 #include "server/server.h"
@@ -107,6 +108,7 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   // A submitter may ask for the holds it could set with qhold (-h is a user hold).
   if (job.attrs.count("Hold_Types") && !may_hold(w, job.attrs["Hold_Types"], true))
     return error_response(kErrPermission, "Unauthorized Request (Hold_Types " + job.attrs["Hold_Types"] + ")");
+  if (std::string e = array_request_error(job); !e.empty()) return error_response(kErrBadAttrValue, e);
   if (req.script().size() > 8u << 20) return error_response(kErrBadAttrValue, "job script larger than 8 MiB");
   if (w.uid == 0 && !in_acl(attr_or(st_.attrs, "acl_roots", ""), "root", w.host) &&
       !in_acl(attr_or(st_.attrs, "acl_roots", ""), "root", "*"))
@@ -141,13 +143,17 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
     std::vector<std::string> normalised;
     for (const std::string& item : split(job.attr("depend"), ',')) {
       auto parts = split(item, ':');
-      static const std::set<std::string> types = {"after", "afterok", "afternotok", "afterany"};
+      static const std::set<std::string> types = {"after", "afterok", "afternotok", "afterany",
+                                                  "afterstartarray", "afterokarray", "afternotokarray",
+                                                  "afteranyarray"};
       if (parts.size() < 2 || !types.count(parts[0]))
         return error_response(kErrBadAttrValue, "Illegal attribute or resource value for depend (" + item + ")");
       std::string out = parts[0];
       for (size_t i = 1; i < parts.size(); ++i) {
         Job* parent = find_job(parts[i]);
         if (!parent) return error_response(kErrUnknownJob, "Unknown Job Id " + parts[i] + " (in depend)");
+        if (parts[0].ends_with("array") && !is_array_parent(*parent))
+          return error_response(kErrBadAttrValue, parts[0] + " needs an array id (SEQ[]), not " + parent->id);
         out += ":" + parent->id;
       }
       normalised.push_back(out);
@@ -173,6 +179,7 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   for (const auto& [k, v] : decode_variable_list(job.attr("Variable_List")))
     if (k == "PBS_O_WORKDIR") workdir = v;
   if (workdir.empty()) workdir = "/";
+  const bool default_out = job.attr("Output_Path").empty(), default_err = job.attr("Error_Path").empty();
   std::string name = attr_or(job.attrs, "Job_Name", "STDIN");
   job.attrs["Job_Name"] = name;
   if (job.attr("Output_Path").empty())
@@ -196,6 +203,7 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   bool failed = false;
   bool deps_ok = dependencies_met(job, failed);
   if (failed) return error_response(kErrBadAttrValue, "dependency can never be satisfied: " + job.attr("depend"));
+  if (job.attrs.count("job_array_request")) return submit_array(job, default_out, default_err, deps_ok);
   job.attrs["job_state"] = "Q";
   if (job.attr("Hold_Types") != "n" || !deps_ok) job.attrs["job_state"] = "H";
   if (!deps_ok) job.attrs["_depend_wait"] = "1";
@@ -213,7 +221,7 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
 
 // One job of a status answer. `full`: the requester may see the job's private attributes
 // (owner, operator, manager); otherwise only the public ones (query_other_jobs).
-static void add_job_object(wire::Response& r, const Job& job, const wire::Request& req, bool full) {
+void add_job_object(wire::Response& r, const Job& job, const wire::Request& req, bool full) {
   auto visible = [&](const std::string& name) { return full ? !starts_with(name, "_") : job_attr_public(name); };
   wire::Object* o = r.add_objects();
   o->set_name(job.id);
@@ -245,10 +253,18 @@ void Server::status_jobs(const Who& w, const wire::Request& req, wire::Response&
   };
   if (req.ids_size() == 0) {
     r.mutable_objects()->Reserve(int(st_.jobs.size()));
-    for (const auto& [seq, job] : st_.jobs) {
+    // Sub-jobs sort after every other key: they are listed with their array (qstat -t), or
+    // the array's summary line stands for them.
+    for (auto it = st_.jobs.begin(); it != st_.jobs.end() && !is_subjob_key(it->first); ++it) {
+      Job& job = it->second;
       if (!req.arg().empty() && !attr_is(job, "queue", req.arg())) continue;  // qstat QUEUE
       bool own = attr_is(job, "euser", w.user);
-      if (see_all || own) add_job_object(r, job, req, own || w.operator_);
+      if (!see_all && !own) continue;
+      if (req.expand_arrays() && is_array_parent(job)) {
+        for (const auto& [index, key] : st_.arrays[job.seq].subs) add_job_object(r, st_.jobs.at(key), req, own || w.operator_);
+        continue;
+      }
+      add_job_object(r, job, req, own || w.operator_);
     }
     return;
   }
@@ -266,6 +282,11 @@ void Server::status_jobs(const Who& w, const wire::Request& req, wire::Response&
       r.set_error("Unauthorized Request  " + job->id);
       return;
     }
+    if (is_array_parent(*job) && (req.expand_arrays() || !req.array_range().empty())) {
+      add_array_subjobs(w, *job, req, r);
+      if (r.code() != 0) return;
+      continue;
+    }
     add_job_object(r, *job, req, w.operator_ || job->attr("euser") == w.user);
   }
 }
@@ -274,6 +295,7 @@ wire::Response Server::job_op(const Who& w, const wire::Request& req) {
   if (req.ids_size() != 1) return error_response(kErrBadRequest, "Invalid request: one job id per request");
   Job* job = find_job(req.ids(0));
   if (!job) return error_response(kErrUnknownJob, "Unknown Job Id " + req.ids(0));
+  if (is_array_parent(*job) || !req.array_range().empty()) return array_op(w, *job, req);
   bool owner = job->attr("euser") == w.user;
   const std::string& op = req.op();
   char st = job->state();

@@ -5,6 +5,7 @@
 #include "common/resources.h"
 #include "common/text_util.h"
 #include "server/accounting.h"
+#include "server/job_array.h"
 #include "server/server.h"
 
 #include "common/checkpoint_policy.h"
@@ -50,6 +51,7 @@ uint64_t job_mem(const Job& j) {
 }  // namespace
 
 Job* Server::find_job(const std::string& id) {
+  if (id.find('[') != std::string::npos) return find_array_job(id);
   size_t digits = id.find_first_not_of("0123456789");
   if (digits == 0) return nullptr;
   std::string num = id.substr(0, digits);
@@ -73,7 +75,10 @@ void Server::set_state(Job& job, char state) {
   else st_.running.erase(job.seq);
 }
 
-void Server::save(Job& job) { store_.save_job(job); }
+void Server::save(Job& job) {
+  if (is_subjob_key(job.seq)) save_subjob(job);
+  else store_.save_job(job);
+}
 
 void Server::complete(Job& job, int exit_status, const std::string& comment) {
   bool had_run = job.state() == 'R' || job.state() == 'E';
@@ -118,6 +123,7 @@ bool Server::dependencies_met(const Job& job, bool& failed) {
     for (size_t i = 1; i < parts.size(); ++i) {
       Job* parent = find_job(parts[i]);
       if (!parent) continue;  // purged long ago: it was satisfied when it completed
+      if (is_array_parent(*parent) && array_dependency(parts[0], *parent, met, failed)) continue;
       char ps = parent->state();
       long code = 0;
       parse_int(parent->attr("exit_status"), code);
@@ -262,7 +268,7 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
     bool admin = dir == opts_.home + "/checkpoint" || (!queue_dir.empty() && dir == queue_dir);
     if (admin) (*cmd.mutable_attrs())["checkpoint_dir_admin"] = "True";
   }
-  cmd.set_script(job.script);
+  cmd.set_script(script_of(job));
   send_to_mom(chosen[0].first, cmd);
   release_dependents(job);  // "after" dependencies wait for the start only
   return true;
@@ -280,11 +286,14 @@ void Server::schedule() {
   if (count_free() == 0) return;
   sched_usage_ = &usage;  // try_start places into this shared picture of the nodes
   std::vector<long> order(st_.queued.begin(), st_.queued.end());
+  ArraySchedulePass arrays(st_);
   for (long seq : order) {
     auto it = st_.jobs.find(seq);
-    if (it == st_.jobs.end() || it->second.state() != 'Q') continue;
+    if (it == st_.jobs.end() || it->second.state() != 'Q' || arrays.skip(it->second)) continue;
     std::string why;
-    if (try_start(it->second, "", why) && count_free() == 0) break;
+    bool started = try_start(it->second, "", why);
+    if (!started) arrays.did_not_fit(it->second);
+    if (started && count_free() == 0) break;
   }
   sched_usage_ = nullptr;
 }

@@ -147,6 +147,20 @@ class Server {
   // latest image, reruns, or fails.
   void job_lost(Job& job, const std::string& why);
 
+  // Job arrays (job_array.cpp; docs/batch-system.md, "Job arrays").
+  std::string array_request_error(const Job& job);  // "" when job_array_request is fine or absent
+  wire::Response submit_array(Job& proto, bool default_out, bool default_err, bool deps_ok);
+  Job* find_array_job(const std::string& id);       // SEQ[INDEX] or SEQ[] (with or without .SERVER)
+  const std::string& script_of(const Job& job);     // a sub-job runs its array's script
+  void save_subjob(Job& sub);                       // counts it in its array, stores its delta row
+  void refresh_array(Job& parent, const ArrayInfo& info, bool dependents_may_change);
+  void rebuild_arrays();                            // after a load: sub-jobs' attributes and counts
+  void purge_array(long seq);                       // the sub-jobs of a purged array
+  std::vector<Job*> array_members(Job& parent, const std::string& range, std::string& error);
+  wire::Response array_op(const Who& w, Job& parent, const wire::Request& req);
+  void add_array_subjobs(const Who& w, Job& parent, const wire::Request& req, wire::Response& r);
+  bool array_dependency(const std::string& type, const Job& parent, bool& met, bool& failed);
+
   // Jobs and scheduling.
   Job* find_job(const std::string& id);
   void set_state(Job& job, char state);
@@ -200,6 +214,8 @@ class Server {
 wire::Response error_response(int code, const std::string& message);
 std::string attr_or(const Attrs& a, const std::string& name, const std::string& fallback);
 bool is_true(const std::string& value);
+// One job of a status answer; `full`: the requester may see the job's private attributes.
+void add_job_object(wire::Response& r, const Job& job, const wire::Request& req, bool full);
 
 // TORQUE error numbers we use.
 enum : int {

@@ -18,6 +18,7 @@ TEST(Names, JobIdsFollowAStrictGrammar) {
 
 TEST(Names, FileNamesAndAbsolutePaths) {
   EXPECT_TRUE(reprise::valid_file_name("ckpt.1.host.1733000000"));
+  EXPECT_TRUE(reprise::valid_file_name("ckpt.5[3].host.1733000000")) << "an array sub-job's image";
   for (const char* bad : {"", ".", "..", "a/b", "-rf", "a b", "x\n"}) EXPECT_FALSE(reprise::valid_file_name(bad)) << bad;
   for (const char* ok : {"/", "/var/spool/torque/checkpoint", "/a/b.c/d-e"})
     EXPECT_TRUE(reprise::valid_absolute_path(ok)) << ok;
