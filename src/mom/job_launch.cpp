@@ -19,6 +19,7 @@
 #include "common/resources.h"
 #include "common/text_util.h"
 #include "mom/checkpoint.h"
+#include "mom/job_limits.h"
 
 namespace reprise::mom {
 
@@ -73,8 +74,16 @@ namespace {
 }
 
 // In the job's process: become the owner and exec the shell. Never returns.
+// What the job's process takes on before exec: its cgroup and rlimits (job_limits.h).
+struct Confinement {
+  std::vector<std::string> cgroup_procs;
+  JobLimits limits;
+  uint64_t rlimit_as = 0;
+};
+
 [[noreturn]] void exec_job(const std::string& script_path, const Owner& owner, const JobRecord& job,
-                           const JobCommand& command, const std::vector<std::string>& env) {
+                           const JobCommand& command, const std::vector<std::string>& env,
+                           const Confinement& confine) {
   ::setsid();
   for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
   sigset_t none;
@@ -84,6 +93,9 @@ namespace {
   if (script < 0) _exit(254);
   ::dup2(script, 0);
   ::close(script);
+  // Joined as root, before anything runs as the owner; every process of the job inherits it.
+  if (!join_cgroup(confine.cgroup_procs)) _exit(254);
+  if (!apply_rlimits(confine.limits, confine.rlimit_as)) _exit(254);
   if (!become_owner(owner)) _exit(254);
   std::string workdir = job.attr("init_work_dir");
   if (workdir.empty())
@@ -127,7 +139,8 @@ namespace {
 // The supervisor: waits for the job and records how it ended. Never returns.
 [[noreturn]] void supervise(int report_fd, const std::string& jobs_dir, const std::string& script_path,
                             const Owner& owner, const JobRecord& job,
-                            const JobCommand& command, const std::vector<std::string>& env) {
+                            const JobCommand& command, const std::vector<std::string>& env,
+                            const Confinement& confine) {
   ::setsid();
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2}) ::signal(s, SIG_IGN);
   ::signal(SIGCHLD, SIG_DFL);
@@ -137,7 +150,7 @@ namespace {
   pid_t child = ::fork();
   if (child == 0) {
     ::close(report_fd);
-    exec_job(script_path, owner, job, command, env);
+    exec_job(script_path, owner, job, command, env, confine);
   }
   ssize_t ignored = ::write(report_fd, &child, sizeof child);
   (void)ignored;
@@ -195,6 +208,15 @@ bool launch_job(const std::string& home, const MomConfig& config, JobRecord& job
   ctx.walltime_seconds = job.walltime_limit;
   std::vector<std::string> env = build_job_environment(job.attrs, ctx);
   JobCommand command = job_command(home, job, owner, config);
+  // The job's cgroup (memory, cpuset, accounting) exists before the job does.
+  Confinement confine;
+  JobCgroup cgroup;
+  confine.limits = job_limits(job);
+  if (!prepare_job_cgroup(home, config.node_name, job, cgroup, confine.rlimit_as, error)) {
+    cgroup.remove();
+    return false;
+  }
+  confine.cgroup_procs = cgroup.procs_files();
   if (command.restart) log_line("job " + job.id + " restarts from its image: " + join(command.argv, " "));
 
   int p[2];
@@ -213,7 +235,7 @@ bool launch_job(const std::string& home, const MomConfig& config, JobRecord& job
     // Keep only the report pipe (as fd 3): the supervisor must not hold the mom's sockets.
     ::dup2(p[1], 3);
     ::syscall(SYS_close_range, 4u, ~0u, 0u);
-    supervise(3, jobs_dir, script_path, owner, job, command, env);
+    supervise(3, jobs_dir, script_path, owner, job, command, env, confine);
   }
   ::close(p[1]);
   pid_t session = 0;

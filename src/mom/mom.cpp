@@ -27,6 +27,8 @@
 #include "common/resources.h"
 #include "common/text_util.h"
 #include "mom/job_launch.h"
+#include "mom/job_limits.h"
+#include "mom/node_status.h"
 #include "mom/owner_process.h"
 
 namespace reprise::mom {
@@ -44,6 +46,7 @@ int Mom::run() {
   write_file_atomic(mom_priv_dir(home_) + "/mom.lock", std::to_string(::getpid()) + "\n", 0644, error);
   log_line("pbs_mom started: node " + config_.node_name + ", server " + config_.server_host + ":" +
            std::to_string(config_.server_port) + ", " + std::to_string(jobs_.size()) + " jobs recovered");
+  log_line("resource limits: " + node_cgroups().describe());
   daemon_ready();
   loop();
   log_line("pbs_mom stopping; running jobs keep running under their supervisors");
@@ -169,20 +172,10 @@ void Mom::loop() {
 }
 
 std::map<std::string, std::string> Mom::node_status() const {
-  std::map<std::string, std::string> s;
-  struct sysinfo si{};
-  ::sysinfo(&si);
-  utsname u{};
-  ::uname(&u);
-  unsigned cores = std::thread::hardware_concurrency();
-  s["ncpus"] = std::to_string(cores ? cores : 1);
-  s["physmem"] = std::to_string(uint64_t(si.totalram) * si.mem_unit / 1024) + "kb";
-  s["availmem"] = std::to_string(uint64_t(si.freeram) * si.mem_unit / 1024) + "kb";
-  s["loadave"] = std::to_string(double(si.loads[0]) / 65536.0).substr(0, 4);
-  s["opsys"] = "linux";
-  s["uname"] = std::string(u.sysname) + " " + u.nodename + " " + u.release;
-  s["rectime"] = std::to_string(now_seconds());
-  return s;
+  std::vector<std::string> running;
+  for (const auto& [id, job] : jobs_)
+    if (!job.finished) running.push_back(id);
+  return read_node_status(running, home_);
 }
 
 wire::JobReport Mom::report(const JobRecord& job) const {
@@ -498,6 +491,7 @@ void Mom::finish(JobRecord& job, int exit_status, const std::string& comment) {
   if (checkpoints_in_flight_.count(job.id)) recover_checkpoint(job, false, true);
   job.finished = true;
   job.exit_status = exit_status;
+  release_cgroup(job);
   long elapsed = job.start_time ? now_seconds() - job.start_time : 0;
   job.used["resources_used.walltime"] = format_duration(elapsed);
   if (!comment.empty()) job.used["comment"] = comment;
@@ -541,6 +535,9 @@ void Mom::tick() {
     status.set_version(kProtocolVersion);
     status.set_op("mom_status");
     for (const auto& [k, v] : node_status()) (*status.mutable_status())[k] = v;
+    // With it, what each running job has used so far (resources_used.*).
+    for (const auto& [id, job] : jobs_)
+      if (!job.finished) *status.add_jobs() = report(job);
     send(status);
   }
   for (auto& [id, job] : jobs_) {
@@ -550,24 +547,8 @@ void Mom::tick() {
       continue;
     }
     if (job.walltime_limit > 0 && !job.kill_deadline && now - job.start_time > job.walltime_limit) {
-      std::string msg = "=>> PBS: job killed: walltime " + std::to_string(now - job.start_time) +
-                        " exceeded limit " + std::to_string(job.walltime_limit) + "\n";
-      std::string err_path = local_path(job.attr(job.attr("Join_Path") == "oe" ? "Output_Path" : "Error_Path"));
-      // The path is the user's: append as the owner, never as root.
-      Owner owner;
-      std::string why, ignored;
-      if (resolve_owner(job, owner, why))
-        as_owner(owner, [&](std::string&) {
-          int fd = ::open(err_path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-          struct stat st{};
-          if (fd < 0) return 1;
-          if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-            ssize_t w = ::write(fd, msg.data(), msg.size());
-            (void)w;
-          }
-          ::close(fd);
-          return 0;
-        }, ignored);
+      tell_job(job, "=>> PBS: job killed: walltime " + std::to_string(now - job.start_time) +
+                        " exceeded limit " + std::to_string(job.walltime_limit));
       log_line("job " + id + " exceeded its walltime; killing it");
       kill_session(job, SIGTERM);
       job.kill_deadline = now + 2;
@@ -575,7 +556,9 @@ void Mom::tick() {
       save_record(jobs_dir_, job, error);
     } else if (job.kill_deadline && now >= job.kill_deadline) {
       kill_session(job, SIGKILL);
+      job_cgroup(home_, id).kill_all(SIGKILL);
     }
+    if (!job.finished) update_usage(job, now);
   }
 }
 

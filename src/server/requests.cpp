@@ -10,6 +10,7 @@
 #include "common/resources.h"
 #include "common/text_util.h"
 #include "server/job_attrs.h"
+#include "server/policy.h"
 #include "server/server.h"
 
 #include "common/checkpoint_policy.h"
@@ -114,16 +115,13 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   if (q == st_.queues.end()) return error_response(kErrUnknownQueue, "Unknown queue " + qname);
   if (!is_true(attr_or(q->second.attrs, "enabled", "False")))
     return error_response(kErrQueueDisabled, "Queue is not enabled: " + qname);
-  for (const auto& [name, value] : q->second.attrs) {
-    if (starts_with(name, "resources_default.")) {
-      std::string r = "Resource_List." + name.substr(18);
-      if (!job.attrs.count(r)) job.attrs[r] = value;
-    }
+  // ACLs, disallowed_types, resources_default/min/max and the queuable limits (policy.cpp).
+  {
+    int code = 0;
+    std::string message;
+    if (!admit_job(st_, q->second, {w.user, w.host, groups_of(w.user)}, job, code, message))
+      return error_response(code, message);
   }
-  long limit, want;
-  if (parse_duration(attr_or(q->second.attrs, "resources_max.walltime", ""), limit) &&
-      parse_duration(job.attr("Resource_List.walltime"), want) && want > limit)
-    return error_response(kErrBadAttrValue, "Job exceeds queue resource limits (walltime > " + format_duration(limit) + ")");
   // Dependencies: every referenced job must exist; ids are stored in full.
   if (!job.attr("depend").empty()) {
     std::vector<std::string> normalised;

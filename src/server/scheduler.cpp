@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/resources.h"
 #include "common/text_util.h"
+#include "server/policy.h"
 #include "server/server.h"
 
 #include "common/checkpoint_policy.h"
@@ -271,12 +272,25 @@ void Server::schedule() {
   };
   if (count_free() == 0) return;
   sched_usage_ = &usage;  // try_start places into this shared picture of the nodes
-  std::vector<long> order(st_.queued.begin(), st_.queued.end());
-  for (long seq : order) {
+  // Queue priority, then job priority, then FIFO; run limits hold a job back with a comment.
+  RunCounts running = RunCounts::of(st_);
+  for (long seq : scheduling_order(st_)) {
     auto it = st_.jobs.find(seq);
     if (it == st_.jobs.end() || it->second.state() != 'Q') continue;
+    Job& job = it->second;
+    std::string limit = run_limit_reached(st_, job, running);
+    if (!limit.empty()) {
+      if (job.attr("comment") != limit) {
+        job.attrs["comment"] = limit;
+        save(job);
+      }
+      continue;
+    }
     std::string why;
-    if (try_start(it->second, "", why) && count_free() == 0) break;
+    if (try_start(job, "", why)) {
+      running.add(job);
+      if (count_free() == 0) break;
+    }
   }
   sched_usage_ = nullptr;
 }
