@@ -26,7 +26,8 @@ bool attribute_kind(const std::string& objtype, const std::string& name, Kind& k
       {"max_running", Kind::kInt}, {"max_user_run", Kind::kInt}, {"max_queuable", Kind::kInt},
       {"max_user_queuable", Kind::kInt}, {"acl_users", Kind::kList}, {"acl_user_enable", Kind::kBool},
       {"acl_groups", Kind::kList}, {"acl_group_enable", Kind::kBool}, {"acl_hosts", Kind::kList},
-      {"acl_host_enable", Kind::kBool}, {"acl_logic_or", Kind::kBool}};
+      {"acl_host_enable", Kind::kBool}, {"acl_logic_or", Kind::kBool},
+      {"sendmail_path", Kind::kText}};  // mail.cpp
   static const std::map<std::string, Kind> queue = {
       {"queue_type", Kind::kQueueType}, {"enabled", Kind::kBool}, {"started", Kind::kBool},
       {"max_running", Kind::kInt}, {"max_queuable", Kind::kInt}, {"priority", Kind::kInt},

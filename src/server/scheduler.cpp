@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/resources.h"
 #include "common/text_util.h"
+#include "server/mail.h"
 #include "server/policy.h"
 #include "server/server.h"
 
@@ -85,6 +86,8 @@ void Server::complete(Job& job, int exit_status, const std::string& comment) {
   job.attrs.erase("_depend_wait");
   st_.waiting.erase(job.seq);
   save(job);
+  // A job that ran ends ('e'); one that never started or failed to was aborted ('a').
+  mail_job_event(st_, job, job.attr("exec_host").empty() || exit_status < 0 ? 'a' : 'e');
   release_dependents(job);
   sched_wanted_ = true;
 }
@@ -257,6 +260,7 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
   }
   cmd.set_script(job.script);
   send_to_mom(chosen[0].first, cmd);
+  mail_job_event(st_, job, 'b');
   release_dependents(job);  // "after" dependencies wait for the start only
   return true;
 }
