@@ -1,5 +1,6 @@
 #include "mom/cgroup.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -289,6 +290,23 @@ std::string cpus_for_slots(const CgroupSupport& support, const std::vector<int>&
     picked.push_back(std::to_string(cpus[size_t(i)]));
   }
   return join(picked, ",");
+}
+
+void remove_stale_cgroups(const CgroupSupport& support, const std::string& parent,
+                          const std::set<std::string>& keep) {
+  std::vector<std::string> roots;
+  if (support.v2) roots.push_back(support.v2_root + own_cgroup("") + "/" + parent);
+  for (const auto& [ctrl, mount] : support.v1) roots.push_back(mount + own_cgroup(ctrl) + "/" + parent);
+  std::set<std::string> jobs;
+  for (const std::string& root : roots) {
+    DIR* d = ::opendir(root.c_str());
+    if (!d) continue;
+    while (dirent* e = ::readdir(d))
+      if (e->d_type == DT_DIR && e->d_name[0] != '.' && !keep.count(e->d_name)) jobs.insert(e->d_name);
+    ::closedir(d);
+  }
+  for (const std::string& id : jobs) JobCgroup(support, parent, id).remove();
+  for (const std::string& root : roots) ::rmdir(root.c_str());  // fails while jobs remain: fine
 }
 
 bool join_cgroup(const std::vector<std::string>& procs_files) {

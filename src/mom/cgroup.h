@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,12 @@ class JobCgroup {
 // The cpus of the mom's cpuset that the job's slots on this node stand for (slot i: the
 // i-th cpu; "0,2"); "" when a slot is beyond the cpus (a node with np above its cores).
 std::string cpus_for_slots(const CgroupSupport& support, const std::vector<int>& slots);
+
+// Removes the job cgroups under `parent` (killing what is left in them) except those of
+// `keep`, and `parent` itself when it is then empty: stale cgroups of jobs that ended while
+// no mom was there to see it (the mom at start), or all of a test home's.
+void remove_stale_cgroups(const CgroupSupport& support, const std::string& parent,
+                          const std::set<std::string>& keep);
 
 // Joins the cgroup: writes the caller's pid into each procs file. Async-signal-safe (used
 // between fork and exec).

@@ -47,6 +47,11 @@ int Mom::run() {
   log_line("pbs_mom started: node " + config_.node_name + ", server " + config_.server_host + ":" +
            std::to_string(config_.server_port) + ", " + std::to_string(jobs_.size()) + " jobs recovered");
   log_line("resource limits: " + node_cgroups().describe());
+  {
+    std::set<std::string> known;
+    for (const auto& [id, job] : jobs_) known.insert(id);
+    remove_stale_cgroups(node_cgroups(), cgroup_parent(home_), known);
+  }
   daemon_ready();
   loop();
   log_line("pbs_mom stopping; running jobs keep running under their supervisors");
