@@ -30,13 +30,17 @@ void print_list(const QmgrCommand& cmd, const wire::Response& resp) {
   for (const auto& o : resp.objects()) {
     std::cout << title(cmd.objtype) << " " << o.name() << "\n";
     std::map<std::string, std::string> attrs(o.attrs().begin(), o.attrs().end());
+    // The server names the attributes it stores without acting on them (TORQUE's, from a dump).
+    std::set<std::string> no_effect;
+    for (const std::string& n : split(attrs["_no_effect"], ',')) no_effect.insert(n);
+    attrs.erase("_no_effect");
     for (const auto& [k, v] : attrs) {
       if (!cmd.attrs.empty()) {
         bool wanted = false;
         for (const auto& a : cmd.attrs) wanted = wanted || a.name == k;
         if (!wanted) continue;
       }
-      std::cout << "\t" << k << " = " << v << "\n";
+      std::cout << "\t" << k << " = " << v << (no_effect.count(k) ? "  (no effect in Reprise)" : "") << "\n";
     }
     std::cout << "\n";
   }
@@ -45,6 +49,7 @@ void print_list(const QmgrCommand& cmd, const wire::Response& resp) {
 void print_commands(const QmgrCommand& cmd, const wire::Response& resp) {
   for (const auto& o : resp.objects()) {
     std::map<std::string, std::string> attrs(o.attrs().begin(), o.attrs().end());
+    attrs.erase("_no_effect");
     if (cmd.objtype == "queue") {
       std::cout << "#\n# Create and define queue " << o.name() << "\n#\ncreate queue " << o.name() << "\n";
       if (attrs.count("queue_type"))

@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/mom_config_directives.h"
 #include "common/net.h"
 #include "common/text_util.h"
 
@@ -20,10 +21,6 @@ std::string server_priv_dir(const std::string& home) { return home + "/server_pr
 std::string mom_priv_dir(const std::string& home) { return home + "/mom_priv"; }
 
 bool parse_mom_config(const std::string& text, MomConfig& config, std::string& error) {
-  static const std::set<std::string> known = {
-      "pbsserver", "loglevel", "mom_host", "checkpoint_interval", "checkpoint_interval_unit", "checkpoint_script",
-      "restart_script", "checkpoint_run_exe", "remote_checkpoint_dirs", "logevent", "usecp", "restricted",
-      "ideal_load", "max_load", "clienthost", "status_update_time"};
   config.node_name = local_hostname();
   config.server_host = local_hostname();
   std::istringstream in(text);
@@ -40,11 +37,16 @@ bool parse_mom_config(const std::string& text, MomConfig& config, std::string& e
     auto space = t.find_first_of(" \t");
     std::string key = t.substr(1, space == std::string::npos ? std::string::npos : space - 1);
     std::string value = space == std::string::npos ? "" : trim(t.substr(space));
-    if (!known.count(key)) {
-      error = "mom config line " + std::to_string(lineno) + ": unknown directive $" + key;
-      return false;
+    DirectiveUse use = mom_directive_use(key);
+    if (use == DirectiveUse::kUnknown) {
+      config.warnings.push_back("mom config line " + std::to_string(lineno) + ": unknown directive $" + key +
+                                " ignored (not a TORQUE pbs_mom directive; see pbs_mom_config(5))");
+      continue;
     }
-    if (key == "pbsserver") {
+    if (use == DirectiveUse::kNoEffect)
+      config.warnings.push_back("mom config line " + std::to_string(lineno) + ": $" + key +
+                                " accepted; it has no effect in Reprise");
+    if (key == "pbsserver" || key == "clienthost") {
       if (!split_host_port(value, config.server_host, config.server_port, kDefaultServerPort)) {
         error = "mom config line " + std::to_string(lineno) + ": bad $pbsserver '" + value + "'";
         return false;
@@ -59,7 +61,9 @@ bool parse_mom_config(const std::string& text, MomConfig& config, std::string& e
       }
       config.loglevel = int(l);
     }
-    config.values[key] = value;
+    // $usecp may be given many times: keep every mapping, one a line.
+    if (key == "usecp" && config.values.count(key)) config.values[key] += "\n" + value;
+    else config.values[key] = value;
   }
   return true;
 }

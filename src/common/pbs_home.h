@@ -2,6 +2,7 @@
 #pragma once
 #include <map>
 #include <string>
+#include <vector>
 
 namespace reprise {
 
@@ -21,6 +22,8 @@ struct MomConfig {
   std::string node_name;    // $mom_host, default local hostname
   int loglevel = 0;
   std::map<std::string, std::string> values;  // every $key as written (checkpoint keys etc.)
+  // Lines the mom logs at startup: unknown directives, and TORQUE's that have no effect here.
+  std::vector<std::string> warnings;
 };
 bool parse_mom_config(const std::string& text, MomConfig& config, std::string& error);
 

@@ -68,6 +68,12 @@ std::string program_dir() {
   return path.substr(0, path.rfind('/'));
 }
 
+std::string engine_tool(const std::string& name) {
+  std::string beside = program_dir() + "/" + name;
+  if (::access(beside.c_str(), X_OK) == 0) return beside;
+  return program_dir() + "/../bin/" + name;
+}
+
 CheckpointResult checkpoint_job(const std::string& home, const MomConfig& config, const JobRecord& job,
                                 CheckpointReason reason, const std::function<void(pid_t)>& started) {
   CheckpointResult r;
@@ -88,7 +94,7 @@ CheckpointResult checkpoint_job(const std::string& home, const MomConfig& config
     argv = {script, std::to_string(job.session), job.id, owner.name, r.dir, r.name, std::to_string(signal_after),
             std::to_string(policy.depth)};
   } else {
-    argv = {program_dir() + "/cr_checkpoint", "--tree", "--file", r.name};
+    argv = {engine_tool("cr_checkpoint"), "--tree", "--file", r.name};
     if (stop) argv.push_back("--kill");
     argv.push_back(std::to_string(job.session));
   }
@@ -134,12 +140,12 @@ std::vector<std::string> restart_command(const std::string& home, const MomConfi
   std::string script = config_value(config, "restart_script");
   // The seed's argument list: session id, job id, user id, checkpoint dir, restart name.
   if (!script.empty()) return {script, "%SESSION%", job.id, job.attr("euser"), dir, name};
-  return {program_dir() + "/cr_restart", dir + "/" + name};
+  return {engine_tool("cr_restart"), dir + "/" + name};
 }
 
 std::vector<std::string> checkpointable_command(const MomConfig& config, const std::string& shell) {
   std::string run_exe = config_value(config, "checkpoint_run_exe");
-  if (run_exe.empty()) run_exe = program_dir() + "/cr_run";
+  if (run_exe.empty()) run_exe = engine_tool("cr_run");
   std::string base = shell.substr(shell.rfind('/') + 1);
   return {run_exe, "--argv0", "-" + base, shell};
 }

@@ -55,5 +55,8 @@ void exec_program(const std::string& path, const std::vector<std::string>& argv,
 
 // Directory holding the mom's own executable (where cr_run & co. are found).
 std::string program_dir();
+// Path of one of the engine's commands (cr_run, cr_checkpoint, cr_restart): beside pbs_mom
+// (the build tree) or in ../bin/ (an installed tree, where pbs_mom is in sbin/).
+std::string engine_tool(const std::string& name);
 
 }  // namespace reprise::mom

@@ -5,10 +5,12 @@
 #include <linux/close_range.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/fsuid.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +22,8 @@
 #include "common/text_util.h"
 #include "mom/checkpoint.h"
 #include "mom/job_limits.h"
+#include "mom/mom_directives.h"
+#include "mom/prologue.h"
 
 namespace reprise::mom {
 
@@ -73,7 +77,44 @@ namespace {
   _exit(254);
 }
 
-// In the job's process: become the owner and exec the shell. Never returns.
+// Opens `path` with the owner's file-system identity (fsuid, fsgid, groups) for this one call:
+// root never opens a path a user names with root's rights.
+int open_as_owner(const Owner& owner, const std::string& path, int flags, mode_t mode) {
+  if (::initgroups(owner.name.c_str(), owner.gid) != 0) return -1;
+  ::setfsgid(owner.gid);
+  ::setfsuid(owner.uid);
+  int fd = ::open(path.c_str(), flags, mode);
+  int saved = errno;
+  ::setfsuid(0);
+  ::setfsgid(0);
+  ::setgroups(0, nullptr);
+  errno = saved;
+  return fd;
+}
+
+// The job's stdout and stderr (-o, -e, -j), opened once by the supervisor as the owner, so the
+// prologue's and epilogue's output land there too, around the job's. A job restarting from an
+// image continues its files (cr_restart cuts them back to their size at the checkpoint).
+// $job_output_file_umask decides their mode.
+void open_job_outputs(const Owner& owner, const JobRecord& job, bool restart, const SupervisorSettings& settings,
+                      int& ofd, int& efd) {
+  std::string join = job.attr("Join_Path");
+  std::string out = settings.output_path, err = settings.error_path;
+  mode_t mask = settings.output_umask;
+  int flags = O_WRONLY | O_CREAT | (restart ? O_APPEND : O_TRUNC);
+  mode_t mode = 0666 & ~mask;
+  mode_t old = ::umask(0);
+  if (join == "oe") {
+    ofd = efd = open_as_owner(owner, out, flags, mode);
+  } else if (join == "eo") {
+    ofd = efd = open_as_owner(owner, err, flags, mode);
+  } else {
+    ofd = open_as_owner(owner, out, flags, mode);
+    efd = open_as_owner(owner, err, flags, mode);
+  }
+  ::umask(old);
+}
+
 // What the job's process takes on before exec: its cgroup and rlimits (job_limits.h).
 struct Confinement {
   std::vector<std::string> cgroup_procs;
@@ -81,10 +122,17 @@ struct Confinement {
   uint64_t rlimit_as = 0;
 };
 
+// In the job's process: become the owner and exec the shell. Never returns.
 [[noreturn]] void exec_job(const std::string& script_path, const Owner& owner, const JobRecord& job,
-                           const JobCommand& command, const std::vector<std::string>& env,
-                           const Confinement& confine) {
+                           const JobCommand& command, const std::vector<std::string>& env, int go_fd, int ofd,
+                           int efd, const Confinement& confine) {
   ::setsid();
+  // Wait for the supervisor's go: the prologue runs first (prologue.h).
+  char go = 0;
+  while (::read(go_fd, &go, 1) < 0 && errno == EINTR) {
+  }
+  if (go != 'g') _exit(254);
+  ::close(go_fd);
   for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
   sigset_t none;
   sigemptyset(&none);
@@ -105,26 +153,12 @@ struct Confinement {
   std::string start_dir = job.attr("init_work_dir").empty() ? owner.home : workdir;
   if (::chdir(start_dir.c_str()) != 0 && ::chdir(owner.home.c_str()) != 0) ::chdir("/");
   ::umask(077);
-  std::string join = job.attr("Join_Path");
-  std::string out = local_path(job.attr("Output_Path"));
-  std::string err = local_path(job.attr("Error_Path"));
-  // A job restarting from an image continues its output files; cr_restart
-  // cuts them back to their size at the checkpoint.
-  int flags = O_WRONLY | O_CREAT | (command.restart ? O_APPEND : O_TRUNC);
-  int ofd = -1, efd = -1;
-  if (join == "oe") {
-    ofd = efd = ::open(out.c_str(), flags, 0600);
-  } else if (join == "eo") {
-    ofd = efd = ::open(err.c_str(), flags, 0600);
-  } else {
-    ofd = ::open(out.c_str(), flags, 0600);
-    efd = ::open(err.c_str(), flags, 0600);
-  }
-  if (ofd < 0 || efd < 0) _exit(254);
+  if (ofd < 0 || efd < 0) fail("cannot open the output files as " + owner.name);
   ::dup2(ofd, 1);
   ::dup2(efd, 2);
   if (ofd > 2) ::close(ofd);
   if (efd > 2 && efd != ofd) ::close(efd);
+  (void)job;
   std::vector<std::string> args = command.argv;
   args[0] = command.argv0;
   for (std::string& a : args)
@@ -136,31 +170,81 @@ struct Confinement {
   fail("cannot execute " + command.argv[0] + ": " + std::strerror(errno));
 }
 
-// The supervisor: waits for the job and records how it ended. Never returns.
-[[noreturn]] void supervise(int report_fd, const std::string& jobs_dir, const std::string& script_path,
-                            const Owner& owner, const JobRecord& job,
+// The supervisor: runs the prologues, lets the job go, waits for it, runs the epilogues and
+// records how it ended. Never returns.
+[[noreturn]] void supervise(int report_fd, const std::string& home, const std::string& jobs_dir,
+                            const std::string& script_path, const Owner& owner, const JobRecord& job,
                             const JobCommand& command, const std::vector<std::string>& env,
-                            const Confinement& confine) {
+                            const SupervisorSettings& settings, const Confinement& confine) {
   ::setsid();
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2}) ::signal(s, SIG_IGN);
   ::signal(SIGCHLD, SIG_DFL);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
+  int ofd = -1, efd = -1;
+  open_job_outputs(owner, job, command.restart, settings, ofd, efd);
+  int go[2];
+  if (::pipe2(go, O_CLOEXEC) != 0) _exit(1);
   pid_t child = ::fork();
   if (child == 0) {
     ::close(report_fd);
-    exec_job(script_path, owner, job, command, env, confine);
+    ::close(go[1]);
+    exec_job(script_path, owner, job, command, env, go[0], ofd, efd, confine);
   }
+  ::close(go[0]);
   ssize_t ignored = ::write(report_fd, &child, sizeof child);
   (void)ignored;
   ::close(report_fd);
+
+  // The site's prologues (not when the job restarts from an image: it already ran them).
+  PelogJob pj = pelog_job(job, owner);
+  PrologueVerdict verdict = PrologueVerdict::kRun;
+  std::string why;
+  if (!command.restart) {
+    for (Pelog which : {Pelog::kPrologue, Pelog::kPrologueUser}) {
+      PelogOutcome o = run_pelog(home, which, pj, owner, ofd, efd, settings.prolog_alarm);
+      verdict = prologue_verdict(o);
+      if (verdict != PrologueVerdict::kRun) {
+        why = o.why;
+        break;
+      }
+    }
+  }
+  if (verdict != PrologueVerdict::kRun) {
+    ::close(go[1]);  // the job never starts
+    ::kill(child, SIGKILL);
+    while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    std::string error;
+    write_prologue_failure(jobs_dir, job.id, verdict, why);
+    write_file_atomic(record_path(jobs_dir, job.id, ".EX"), "-1 0 0\n", 0600, error, false);
+    _exit(0);
+  }
+  ignored = ::write(go[1], "g", 1);
+  ::close(go[1]);
+  timespec started{};
+  ::clock_gettime(CLOCK_MONOTONIC, &started);
   int status = 0;
   rusage ru{};
   while (::wait4(child, &status, 0, &ru) < 0 && errno == EINTR) {
   }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 256 + WTERMSIG(status) : -1;
   long cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec;
+  timespec ended{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ended);
+  pj.exit_status = code;
+  pj.session = std::to_string(child);
+  pj.used = "cput=" + format_duration(cpu) + ",mem=" + std::to_string(ru.ru_maxrss) + "kb,vmem=" +
+            std::to_string(ru.ru_maxrss) + "kb,walltime=" + format_duration(ended.tv_sec - started.tv_sec);
+  // Epilogues: their failure is logged by TORQUE and changes nothing about the job.
+  for (Pelog which : {Pelog::kEpilogueUser, Pelog::kEpilogue}) {
+    PelogOutcome o = run_pelog(home, which, pj, owner, ofd, efd, settings.prolog_alarm);
+    if (o.code != 0) {
+      std::string line = "=>> PBS: " + o.why + "\n";
+      if (efd >= 0) ignored = ::write(efd, line.data(), line.size());
+    }
+  }
   std::string text = std::to_string(code) + " " + std::to_string(cpu) + " " + std::to_string(ru.ru_maxrss) + "\n";
   std::string error;
   write_file_atomic(record_path(jobs_dir, job.id, ".EX"), text, 0600, error, false);
@@ -207,6 +291,16 @@ bool launch_job(const std::string& home, const MomConfig& config, JobRecord& job
   ctx.ppn = std::max(1, slots / ctx.num_nodes);
   ctx.walltime_seconds = job.walltime_limit;
   std::vector<std::string> env = build_job_environment(job.attrs, ctx);
+  SupervisorSettings settings = supervisor_settings(config);
+  settings.output_path = output_path_on_node(config, job.attr("Output_Path"));
+  settings.error_path = output_path_on_node(config, job.attr("Error_Path"));
+  // $tmpdir: a private TMPDIR per job, removed when the job ends (Mom::finish).
+  std::string tmpdir = job_tmpdir(config, job.id);
+  if (!tmpdir.empty()) {
+    if (!create_job_tmpdir(tmpdir, owner, error)) return false;
+    std::erase_if(env, [](const std::string& e) { return starts_with(e, "TMPDIR="); });
+    env.push_back("TMPDIR=" + tmpdir);
+  }
   JobCommand command = job_command(home, job, owner, config);
   // The job's cgroup (memory, cpuset, accounting) exists before the job does.
   Confinement confine;
@@ -235,7 +329,7 @@ bool launch_job(const std::string& home, const MomConfig& config, JobRecord& job
     // Keep only the report pipe (as fd 3): the supervisor must not hold the mom's sockets.
     ::dup2(p[1], 3);
     ::syscall(SYS_close_range, 4u, ~0u, 0u);
-    supervise(3, jobs_dir, script_path, owner, job, command, env, confine);
+    supervise(3, home, jobs_dir, script_path, owner, job, command, env, settings, confine);
   }
   ::close(p[1]);
   pid_t session = 0;

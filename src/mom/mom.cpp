@@ -29,7 +29,9 @@
 #include "mom/job_launch.h"
 #include "mom/job_limits.h"
 #include "mom/node_status.h"
+#include "mom/mom_directives.h"
 #include "mom/owner_process.h"
+#include "mom/prologue.h"
 
 namespace reprise::mom {
 
@@ -52,6 +54,7 @@ int Mom::run() {
     for (const auto& [id, job] : jobs_) known.insert(id);
     remove_stale_cgroups(node_cgroups(), cgroup_parent(home_), known);
   }
+  for (const std::string& w : config_.warnings) log_line("warning: " + w);
   daemon_ready();
   loop();
   log_line("pbs_mom stopping; running jobs keep running under their supervisors");
@@ -487,8 +490,22 @@ void Mom::supervisor_exited(const std::string& id) {
   if (it == jobs_.end() || it->second.finished) return;
   JobRecord& job = it->second;
   ::waitpid(job.supervisor, nullptr, WNOHANG);  // ours unless we were restarted
-  if (read_exit_file(jobs_dir_, job)) finish(job, job.exit_status, "");
-  else finish(job, -3, "job lost: its supervisor ended without recording an exit status");
+  if (!read_exit_file(jobs_dir_, job)) {
+    finish(job, -3, "job lost: its supervisor ended without recording an exit status");
+    return;
+  }
+  std::string verdict, why;
+  if (read_prologue_failure(jobs_dir_, job.id, verdict, why)) {
+    // The prologue stopped the job before it started (prologue.h): the server requeues,
+    // holds or ends it.
+    log_line("job " + job.id + ": " + why + "; the job is " +
+             (verdict == "abort" ? "aborted" : verdict == "hold" ? "held" : "requeued"));
+    if (verdict != "abort") job.used["reprise_prologue"] = verdict;
+    finish(job, job.exit_status,
+           (verdict == "abort" ? "Job aborted: " : verdict == "hold" ? "Job held: " : "Job requeued: ") + why);
+    return;
+  }
+  finish(job, job.exit_status, "");
 }
 
 void Mom::finish(JobRecord& job, int exit_status, const std::string& comment) {
@@ -503,6 +520,11 @@ void Mom::finish(JobRecord& job, int exit_status, const std::string& comment) {
   std::string error;
   save_record(jobs_dir_, job, error);
   ::unlink(record_path(jobs_dir_, job.id, ".EX").c_str());
+  ::unlink(record_path(jobs_dir_, job.id, ".PF").c_str());
+  if (std::string tmpdir = job_tmpdir(config_, job.id); !tmpdir.empty()) {
+    Owner owner;
+    if (resolve_owner(job, owner, error)) remove_job_tmpdir(tmpdir, owner);
+  }
   log_line("job " + job.id + " ended, exit status " + std::to_string(exit_status));
   send_obit(job);
 }
@@ -554,6 +576,25 @@ void Mom::tick() {
     if (job.walltime_limit > 0 && !job.kill_deadline && now - job.start_time > job.walltime_limit) {
       tell_job(job, "=>> PBS: job killed: walltime " + std::to_string(now - job.start_time) +
                         " exceeded limit " + std::to_string(job.walltime_limit));
+      std::string msg = "=>> PBS: job killed: walltime " + std::to_string(now - job.start_time) +
+                        " exceeded limit " + std::to_string(job.walltime_limit) + "\n";
+      std::string err_path =
+          output_path_on_node(config_, job.attr(job.attr("Join_Path") == "oe" ? "Output_Path" : "Error_Path"));
+      // The path is the user's: append as the owner, never as root.
+      Owner owner;
+      std::string why, ignored;
+      if (resolve_owner(job, owner, why))
+        as_owner(owner, [&](std::string&) {
+          int fd = ::open(err_path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+          struct stat st{};
+          if (fd < 0) return 1;
+          if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            ssize_t w = ::write(fd, msg.data(), msg.size());
+            (void)w;
+          }
+          ::close(fd);
+          return 0;
+        }, ignored);
       log_line("job " + id + " exceeded its walltime; killing it");
       kill_session(job, SIGTERM);
       job.kill_deadline = now + 2;

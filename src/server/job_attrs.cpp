@@ -79,6 +79,8 @@ bool execution_time(const std::string& v) {
 bool queue_name(const std::string& v) { return valid_host_name(v); }
 bool variable_list(const std::string& v) { return v.size() <= (1u << 20); }
 bool job_name(const std::string& v) { return valid_job_name(v); }
+// What a failing prologue asks for (src/mom/prologue.h).
+bool prologue_verdict(const std::string& v) { return v == "requeue" || v == "hold"; }
 
 const std::map<std::string, Rule>& table() {
   // submit_host, Job_Owner, euser, egroup, server, queue_type, exec_host, job_state and the
@@ -113,6 +115,7 @@ const std::map<std::string, Rule>& table() {
       {"start_time", {kByMom, digits}},
       {"reprise_held", {kByMom, digits}},
       {"reprise_requeue", {kByMom, digits}},
+      {"reprise_prologue", {kByMom, prologue_verdict}},
   };
   return rules;
 }

@@ -24,6 +24,7 @@
 #include "common/pbs_home.h"
 #include "common/text_util.h"
 #include "server/limits.h"
+#include "server/nodes_file.h"
 #include "server/server.h"
 
 namespace reprise::server {
@@ -41,6 +42,30 @@ static std::string user_name(uid_t uid) {
   return "#" + std::to_string(uid);
 }
 
+// server_priv/nodes at every start (nodes_file.h).
+bool Server::apply_nodes_file(std::string& error) {
+  std::string text;
+  if (!read_file(server_priv_dir(opts_.home) + "/nodes", text)) return true;
+  std::vector<std::string> warnings;
+  bool changed = false;
+  for (const NodesFileEntry& e : parse_nodes_file(text, warnings)) {
+    Node& n = st_.nodes[e.name];
+    bool fresh = n.name.empty();
+    n.name = e.name;
+    Attrs before = n.attrs;
+    for (const auto& [k, v] : e.attrs) n.attrs[k] = v;
+    if (!e.attrs.count("properties")) n.attrs.erase("properties");
+    if (fresh || n.attrs != before) {
+      store_.save_node(n);
+      changed = true;
+      log_line(std::string(fresh ? "node " : "node ") + e.name + (fresh ? " created" : " updated") +
+               " from server_priv/nodes (np=" + n.attrs["np"] + ")");
+    }
+  }
+  for (const std::string& w : warnings) log_line("warning: " + w);
+  return !changed || store_.commit(error);
+}
+
 bool Server::setup(std::string& error) {
   std::string priv = server_priv_dir(opts_.home);
   if (opts_.create && !create_home(error)) return false;
@@ -56,24 +81,10 @@ bool Server::setup(std::string& error) {
                           {"resources_default.walltime", "01:00:00"},
                           {"resources_default.nodes", "1"}}};
     store_.save_queue(batch);
-    std::string nodes;
-    read_file(priv + "/nodes", nodes);
-    for (const std::string& line : split(nodes, '\n')) {
-      std::string t = trim(line);
-      if (t.empty() || t[0] == '#') continue;
-      auto words = split(t, ' ');
-      Node n;
-      n.name = words[0];
-      n.attrs["np"] = "1";
-      for (size_t i = 1; i < words.size(); ++i) {
-        if (starts_with(words[i], "np=")) n.attrs["np"] = words[i].substr(3);
-        else if (!words[i].empty()) n.attrs["properties"] += (n.attrs["properties"].empty() ? "" : ",") + words[i];
-      }
-      store_.save_node(n);
-    }
     if (!store_.commit(error)) return false;
   }
   if (!store_.load(st_, error)) return false;
+  if (!apply_nodes_file(error)) return false;
   // A node's failure clock starts now: its mom has node_fail_requeue seconds to reconnect.
   for (auto& [name, n] : st_.nodes) n.down_since = now_seconds();
   std::string name;

@@ -5,6 +5,7 @@
 
 #include "common/resources.h"
 #include "common/text_util.h"
+#include "common/torque_attributes.h"
 #include "server/server.h"
 
 namespace reprise::server {
@@ -21,7 +22,7 @@ bool attribute_kind(const std::string& objtype, const std::string& name, Kind& k
       {"acl_roots", Kind::kList}, {"kill_delay", Kind::kInt}, {"node_check_rate", Kind::kInt},
       {"node_fail_requeue", Kind::kInt}, {"tcp_timeout", Kind::kInt},
       {"comment", Kind::kText}, {"log_level", Kind::kInt}, {"mail_from", Kind::kText},
-      {"allow_node_submit", Kind::kBool}, {"server_name", Kind::kText},
+      {"allow_node_submit", Kind::kBool}, {"server_name", Kind::kText}, {"next_job_number", Kind::kInt},
       // Policy (policy.cpp).
       {"max_running", Kind::kInt}, {"max_user_run", Kind::kInt}, {"max_queuable", Kind::kInt},
       {"max_user_queuable", Kind::kInt}, {"acl_users", Kind::kList}, {"acl_user_enable", Kind::kBool},
@@ -34,6 +35,7 @@ bool attribute_kind(const std::string& objtype, const std::string& name, Kind& k
       {"checkpoint_dir", Kind::kText}, {"checkpoint_min", Kind::kInt},
       {"checkpoint_defaults", Kind::kText}, {"keep_completed", Kind::kInt},
       {"comment", Kind::kText}, {"acl_users", Kind::kList}, {"acl_user_enable", Kind::kBool},
+      {"route_destinations", Kind::kList},
       // Policy (policy.cpp).
       {"max_user_run", Kind::kInt}, {"max_user_queuable", Kind::kInt}, {"acl_groups", Kind::kList},
       {"acl_group_enable", Kind::kBool}, {"acl_hosts", Kind::kList}, {"acl_host_enable", Kind::kBool},
@@ -49,6 +51,17 @@ bool attribute_kind(const std::string& objtype, const std::string& name, Kind& k
   auto it = table.find(name);
   if (it == table.end()) return false;
   kind = it->second;
+  return true;
+}
+
+// Also TORQUE's attributes that Reprise stores without acting on them (torque_attributes.h),
+// so a site's `print server` dump loads; `list` marks them.
+bool accepted_kind(const std::string& objtype, const std::string& name, Kind& kind) {
+  if (attribute_kind(objtype, name, kind)) return true;
+  TorqueValue t;
+  if (!torque_attribute_without_effect(objtype, name, t)) return false;
+  kind = t == TorqueValue::kBool ? Kind::kBool : t == TorqueValue::kInt ? Kind::kInt
+       : t == TorqueValue::kList ? Kind::kList : Kind::kText;
   return true;
 }
 
@@ -68,7 +81,11 @@ bool check_value(Kind kind, const std::string& name, std::string& value, std::st
         value = "Execution";
         return true;
       }
-      error = "Illegal attribute or resource value for queue_type (only Execution queues are supported)";
+      if (value == "r" || value == "R" || value == "Route" || value == "route") {
+        value = "Route";
+        return true;
+      }
+      error = "Illegal attribute or resource value for queue_type (Execution or Route)";
       return false;
     case Kind::kDuration:
       if (parse_duration(value, l)) return true;
@@ -115,16 +132,25 @@ wire::Response Server::manage(const Who& w, const wire::Request& req) {
   if (readonly) {
     wire::Request status;
     if (!name.empty()) status.add_ids(name);
-    if (type == "server") return status_server();
-    if (type == "queue") return status_queues(status);
-    return status_nodes(status);
+    wire::Response r = type == "server" ? status_server() : type == "queue" ? status_queues(status) : status_nodes(status);
+    // `list` says which stored attributes Reprise does not act on: "_no_effect" names them.
+    for (auto& o : *r.mutable_objects()) {
+      std::string none;
+      for (const auto& [k, v] : o.attrs()) {
+        Kind kind;
+        if (!starts_with(k, "_") && !attribute_kind(type, k, kind) && accepted_kind(type, k, kind))
+          none += (none.empty() ? "" : ",") + k;
+      }
+      if (!none.empty()) (*o.mutable_attrs())["_no_effect"] = none;
+    }
+    return r;
   }
 
   // Validate all operations before changing anything.
   std::vector<std::tuple<std::string, std::string, int>> ops;
   for (const auto& op : req.ops()) {
     Kind kind;
-    if (!attribute_kind(type, op.name(), kind))
+    if (!accepted_kind(type, op.name(), kind))
       return error_response(kErrBadAttrValue, "Unknown attribute " + op.name() + " for " + type);
     std::string value = op.value();
     std::string error;
@@ -140,7 +166,7 @@ wire::Response Server::manage(const Who& w, const wire::Request& req) {
         continue;
       }
       Kind kind;
-      attribute_kind(type, attr, kind);
+      accepted_kind(type, attr, kind);
       if (op == 0) attrs[attr] = value;
       else if (kind == Kind::kList) attrs[attr] = list_edit(attrs[attr], value, op);
       else {
@@ -157,7 +183,18 @@ wire::Response Server::manage(const Who& w, const wire::Request& req) {
     for (auto& [attr, value, op] : ops)
       if (attr == "default_queue" && cmd == "set" && !st_.queues.count(value))
         return error_response(kErrUnknownQueue, "Unknown queue " + value);
+    // next_job_number (from a TORQUE dump): job ids continue from there, never reusing one.
+    for (auto& [attr, value, op] : ops)
+      if (attr == "next_job_number" && op == 0) {
+        long next = 0;
+        parse_int(value, next);
+        if (!st_.jobs.empty() && next <= st_.jobs.rbegin()->first)
+          return error_response(kErrBadAttrValue, "next_job_number must be above the highest job number in use (" +
+                                                      std::to_string(st_.jobs.rbegin()->first) + ")");
+        st_.next_seq = next;
+      }
     apply(st_.attrs);
+    st_.attrs.erase("next_job_number");  // computed from next_seq by status
     store_.save_server(st_);
     sched_wanted_ = true;
     return {};

@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "common/munge_auth.h"
 #include "common/text_util.h"
+#include "server/accounting.h"
 #include "server/job_attrs.h"
 #include "server/server.h"
 
@@ -221,12 +222,23 @@ void Server::job_finished(Job& job, const wire::JobReport& rep) {
     requeue(job, held ? "Job checkpointed and held" : "Job checkpointed at pbs_mom shutdown");
     return;
   }
+  if (auto p = job.attrs.find("reprise_prologue"); p != job.attrs.end()) {
+    // The prologue did not let the job start: a script an admin must fix holds it (system
+    // hold), any other failure requeues it (TORQUE's rules; src/mom/prologue.h).
+    bool hold = p->second == "hold";
+    job.attrs.erase(p);
+    std::string holds = job.attr("Hold_Types");
+    if (hold && holds.find('s') == std::string::npos) job.attrs["Hold_Types"] = holds == "n" || holds.empty() ? "s" : holds + "s";
+    requeue(job, reported.count("comment") ? reported.at("comment") : "Job requeued: prologue failed");
+    return;
+  }
   if (!job.attr("_rerun").empty()) {
     requeue(job, "Job rerun");
     return;
   }
   std::string comment = job.attr("_deleting").empty() ? "" : "Job deleted";
   if (reported.count("comment")) comment = reported.at("comment");
+  if (starts_with(comment, "Job aborted: ")) account_aborted(opts_.home, job, comment.substr(13));
   complete(job, rep.exit_status(), comment);
 }
 

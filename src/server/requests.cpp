@@ -9,8 +9,10 @@
 #include "common/job_env.h"
 #include "common/resources.h"
 #include "common/text_util.h"
+#include "server/accounting.h"
 #include "server/job_attrs.h"
 #include "server/policy.h"
+#include "server/route_queue.h"
 #include "server/server.h"
 
 #include "common/checkpoint_policy.h"
@@ -113,6 +115,16 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   std::string qname = attr_or(job.attrs, "queue", attr_or(st_.attrs, "default_queue", "batch"));
   auto q = st_.queues.find(qname);
   if (q == st_.queues.end()) return error_response(kErrUnknownQueue, "Unknown queue " + qname);
+  if (is_route_queue(q->second)) {
+    if (!is_true(attr_or(q->second.attrs, "enabled", "False")))
+      return error_response(kErrQueueDisabled, "Queue is not enabled: " + qname);
+    std::string why;
+    std::string dest = route_destination(st_.queues, q->second, job.attrs, why);
+    if (dest.empty()) return error_response(kErrRouteRejected, why);
+    qname = dest;
+    q = st_.queues.find(dest);
+    job.attrs["queue"] = dest;
+  }
   if (!is_true(attr_or(q->second.attrs, "enabled", "False")))
     return error_response(kErrQueueDisabled, "Queue is not enabled: " + qname);
   // ACLs, disallowed_types, resources_default/min/max and the queuable limits (policy.cpp).
@@ -194,6 +206,7 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   set_state(stored, stored.state());
   if (!deps_ok) st_.waiting.insert(stored.seq);
   save(stored);
+  account_queued(opts_.home, stored);
   store_.save_server(st_);
   wire::Response r;
   r.set_text(job.id);
@@ -276,6 +289,7 @@ wire::Response Server::job_op(const Who& w, const wire::Request& req) {
 
   if (op == "delete") {
     if (st == 'C') return bad_state("job has completed");
+    account_deleted(opts_.home, *job, w.user + "@" + w.host);
     if (st == 'R' || st == 'E') {
       std::string node = job->first_node();
       auto n = st_.nodes.find(node);

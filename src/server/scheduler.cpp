@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/resources.h"
 #include "common/text_util.h"
+#include "server/accounting.h"
 #include "server/mail.h"
 #include "server/policy.h"
 #include "server/server.h"
@@ -77,6 +78,7 @@ void Server::set_state(Job& job, char state) {
 void Server::save(Job& job) { store_.save_job(job); }
 
 void Server::complete(Job& job, int exit_status, const std::string& comment) {
+  bool had_run = job.state() == 'R' || job.state() == 'E';
   set_state(job, 'C');
   job.attrs["exit_status"] = std::to_string(exit_status);
   job.attrs["comp_time"] = std::to_string(now_seconds());
@@ -86,6 +88,7 @@ void Server::complete(Job& job, int exit_status, const std::string& comment) {
   job.attrs.erase("_depend_wait");
   st_.waiting.erase(job.seq);
   save(job);
+  if (had_run) account_ended(opts_.home, job);
   // A job that ran ends ('e'); one that never started or failed to was aborted ('a').
   mail_job_event(st_, job, job.attr("exec_host").empty() || exit_status < 0 ? 'a' : 'e');
   release_dependents(job);
@@ -93,6 +96,10 @@ void Server::complete(Job& job, int exit_status, const std::string& comment) {
 }
 
 void Server::requeue(Job& job, const std::string& comment) {
+  if (job.state() == 'R' || job.state() == 'E') {
+    job.attrs["comment"] = comment;
+    account_rerun(opts_.home, job);
+  }
   job.attrs.erase("exec_host");
   job.attrs.erase("session_id");
   job.attrs.erase("exit_status");
@@ -242,6 +249,7 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
   }
   set_state(job, 'R');
   save(job);
+  account_started(opts_.home, job);
   wire::MomCommand cmd;
   cmd.set_op("run");
   cmd.set_id(job.id);

@@ -80,6 +80,7 @@ class Server {
   friend class Handlers;
   bool setup(std::string& error);
   bool create_home(std::string& error);
+  bool apply_nodes_file(std::string& error);
   void loop();
   void accept_on(int listen_fd, bool local);
   void read_from(Conn& c);
@@ -208,6 +209,7 @@ enum : int {
   kErrBadState = 15018,
   kErrUnknownQueue = 15019,
   kErrQueueDisabled = 15022,
+  kErrRouteRejected = 15041,  // TORQUE's PBSE_ROUTEREJ
   kErrBadRequest = 15004,
   kErrSystem = 15010,
   kErrUnknownNode = 15062,

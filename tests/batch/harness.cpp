@@ -122,7 +122,16 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-std::string bin(const std::string& name) { return std::string(REPRISE_BIN_DIR) + "/" + name; }
+static std::string g_installed_prefix;
+
+void use_installed_programs(const std::string& prefix) { g_installed_prefix = prefix; }
+
+std::string bin(const std::string& name) {
+  if (g_installed_prefix.empty()) return std::string(REPRISE_BIN_DIR) + "/" + name;
+  std::string user_program = g_installed_prefix + "/bin/" + name;
+  if (::access(user_program.c_str(), X_OK) == 0) return user_program;
+  return g_installed_prefix + "/sbin/" + name;
+}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

@@ -28,6 +28,9 @@ bool wait_for(const std::function<bool()>& cond, std::chrono::milliseconds timeo
 
 int free_port();
 std::string bin(const std::string& name);  // path of a built program
+// From now on bin() names programs of an installed tree: PREFIX/bin/NAME, else
+// PREFIX/sbin/NAME (the daemons). Used by the installed-files test.
+void use_installed_programs(const std::string& prefix);
 
 std::string slurp(const std::string& path);          // a whole file, "" if unreadable
 std::string seq_of(const std::string& job_id);       // "12.host" -> "12"

@@ -206,7 +206,10 @@ TEST(MomConfig, ParsesDirectives) {
   EXPECT_EQ(c.loglevel, 7);
   EXPECT_EQ(c.values["checkpoint_run_exe"], "/usr/bin/cr_run");
   MomConfig d;
-  EXPECT_FALSE(parse_mom_config("$bogus 1\n", d, e));
+  // An unknown directive is a warning (logged by the mom), never fatal (issue 14).
+  EXPECT_TRUE(parse_mom_config("$bogus 1\n", d, e)) << e;
+  ASSERT_EQ(d.warnings.size(), 1u);
+  EXPECT_NE(d.warnings[0].find("unknown directive $bogus"), std::string::npos) << d.warnings[0];
   EXPECT_FALSE(parse_mom_config("$pbsserver host:notaport\n", d, e));
 }
 

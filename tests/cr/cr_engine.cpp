@@ -163,4 +163,87 @@ void checkpoint_kill_restart_matches_reference(const Subject &subject)
         << "the program's main() ran again: cr_restart re-executed the command instead of restoring it";
 }
 
+void live_checkpoint_sigkill_restart_matches_reference(const Subject &subject)
+{
+    TempDir dir;
+    StartLog starts(dir);
+    Outcome reference;
+    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "reference.out", reference));
+
+    std::optional<Process> app;
+    ASSERT_NO_FATAL_FAILURE(
+        start_under_cr_run(subject, dir, "checkpointed.out", subject.checkpoint_after_lines, app));
+    std::string image = dir.file("image.rpr");
+    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(app->pid(), image, {}, dir.path()));
+    // The program goes on after the checkpoint; what it does now is lost
+    // with the node, and the restart must not repeat or miss any of it.
+    size_t at_checkpoint = count_lines(dir.file("checkpointed.out"));
+    wait_for_lines(dir.file("checkpointed.out"), at_checkpoint + 2, 2s);
+    app->kill_tree();
+
+    Outcome restarted;
+    ASSERT_NO_FATAL_FAILURE(restart_to_completion(subject, dir, image, "checkpointed.out", restarted));
+    expect_same_outcome(subject, reference, restarted, "after live checkpoint, SIGKILL, restart");
+    EXPECT_EQ(starts.starts(), 2u)
+        << "the program's main() ran again: cr_restart re-executed the command instead of restoring it";
+}
+
+void checkpoint_restart_twice_matches_reference(const Subject &subject)
+{
+    TempDir dir;
+    StartLog starts(dir);
+    Outcome reference;
+    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "reference.out", reference));
+
+    std::optional<Process> app;
+    ASSERT_NO_FATAL_FAILURE(
+        start_under_cr_run(subject, dir, "checkpointed.out", subject.checkpoint_after_lines, app));
+    std::string first = dir.file("first.rpr");
+    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(app->pid(), first, {"--kill"}, dir.path()));
+    ASSERT_TRUE(app->wait(10s)) << "cr_run still running 10 s after cr_checkpoint --kill";
+
+    // Restart in the background and let it show progress (two more lines),
+    // leaving most of the run for the second restart to finish.
+    size_t at_first = count_lines(dir.file("checkpointed.out"));
+    size_t total = line_count(reference.output);
+    ASSERT_GT(total, at_first + 4) << subject.program << " is too short for a second checkpoint";
+    size_t target = at_first + 2;
+    std::optional<Process> restarted;
+    restarted.emplace(Process::spawn({tool("cr_restart"), first},
+                                     {"/", dir.file("restart1.out"), dir.file("restart1.err"), {}, {}}));
+    ASSERT_TRUE(wait_for_lines(dir.file("checkpointed.out"), target, kProgressTimeout))
+        << "restarted " << subject.program << " made no progress; cr_restart stderr: "
+        << read_file(dir.file("restart1.err"));
+    std::string second = dir.file("second.rpr");
+    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(restarted->pid(), second, {"--kill"}, dir.path()));
+    auto status = restarted->wait(10s);
+    ASSERT_TRUE(status) << "cr_restart still running 10 s after its tree was checkpointed with --kill";
+    EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL)
+        << "cr_restart should mirror the program's SIGKILL, got " << describe_status(*status);
+
+    Outcome final_run;
+    ASSERT_NO_FATAL_FAILURE(restart_to_completion(subject, dir, second, "checkpointed.out", final_run));
+    expect_same_outcome(subject, reference, final_run, "checkpoint -> restart -> checkpoint -> restart");
+    EXPECT_EQ(starts.starts(), 2u)
+        << "the program's main() ran again: cr_restart re-executed the command instead of restoring it";
+}
+
+void all_variants_match_reference(const Subject &subject)
+{
+    {
+        SCOPED_TRACE("checkpoint --kill, restart");
+        checkpoint_kill_restart_matches_reference(subject);
+    }
+    if (::testing::Test::HasFatalFailure())
+        return;
+    {
+        SCOPED_TRACE("live checkpoint, SIGKILL, restart");
+        live_checkpoint_sigkill_restart_matches_reference(subject);
+    }
+    if (::testing::Test::HasFatalFailure())
+        return;
+    SCOPED_TRACE("checkpoint, restart, checkpoint, restart");
+    checkpoint_restart_twice_matches_reference(subject);
+}
+
 } // namespace crtest

@@ -72,5 +72,13 @@ private:
 // Full standard procedure: reference run; run under cr_run; wait for
 // progress; cr_checkpoint --kill; cr_restart; compare with the reference.
 void checkpoint_kill_restart_matches_reference(const Subject &subject);
+// Live checkpoint (the program runs on), SIGKILL of the whole tree a moment
+// later (a node failing after a periodic checkpoint), restart, compare.
+void live_checkpoint_sigkill_restart_matches_reference(const Subject &subject);
+// checkpoint --kill, restart, more progress, checkpoint --kill of the
+// restarted tree, restart again, compare.
+void checkpoint_restart_twice_matches_reference(const Subject &subject);
+// The three variants above, one after the other (issue 11's standard).
+void all_variants_match_reference(const Subject &subject);
 
 } // namespace crtest

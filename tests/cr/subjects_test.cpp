@@ -52,5 +52,20 @@ TEST(CheckpointRestart, EnvState)
 }
 TEST(CheckpointRestart, Tiny) { checkpoint_kill_restart_matches_reference(subjects::tiny()); }
 
+// The other two variants every engine fidelity test runs (all_variants_match_reference):
+// a node lost after a live checkpoint, and a restarted tree checkpointed again.
+TEST(CheckpointVariants, FileIoLiveCheckpointThenSigkill)
+{
+    live_checkpoint_sigkill_restart_matches_reference(subjects::file_io());
+}
+TEST(CheckpointVariants, FileIoCheckpointRestartTwice)
+{
+    checkpoint_restart_twice_matches_reference(subjects::file_io());
+}
+TEST(CheckpointVariants, SignalsTimerLiveCheckpointThenSigkill)
+{
+    live_checkpoint_sigkill_restart_matches_reference(subjects::signals_timer());
+}
+
 } // namespace
 } // namespace crtest

@@ -123,7 +123,7 @@ DumpOutcome DumpThisProcess(int fd, uint32_t owner, const ucontext_t* uc, DumpEr
     }
     // Memory refusals (SysV shm, deleted mappings) come before any write; an
     // fd refusal after a few metadata bytes just discards the temp image.
-    ok = CollectProcessState(err) && SurveyMemory(err) && WriteProcessState(fd, owner, err) &&
+    ok = CollectProcessState(err) && RefuseSysvIpc(err) && SurveyMemory(err) && WriteProcessState(fd, owner, err) &&
          WriteMemory(fd, owner, err);
   }
   ResumeOtherThreads();

@@ -68,6 +68,9 @@ bool WriteProcessState(int fd, uint32_t owner, DumpError& err);
 // g_agent.process); refuses what cannot be restored, before anything is written.
 bool SurveyMemory(DumpError& err);
 
+// Refuses a process that used SysV semaphores or message queues (sysv_ipc.cc).
+bool RefuseSysvIpc(DumpError& err);
+
 // Writes VMAS, RUNS and PAGES sections from the survey.
 bool WriteMemory(int fd, uint32_t owner, DumpError& err);
 

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -65,6 +66,27 @@ const char* ParseMapsLine(const char* s, Mapping& m) {
   return *s ? s + 1 : s;
 }
 
+bool IsDeleted(const Mapping& m) {
+  return m.path_len >= 10 && memcmp(m.path + m.path_len - 10, " (deleted)", 10) == 0;
+}
+
+// A shared mapping of memory that only the kernel holds: MAP_SHARED|MAP_ANONYMOUS
+// ("/dev/zero (deleted)"), a memfd, or a file unlinked after mapping (POSIX shm
+// and semaphores, e.g. Python multiprocessing's). Its pages are saved and the
+// restart maps one memfd per object (dev, ino) into every process that had it.
+bool IsSharedObject(const Mapping& m) {
+  return m.shared && (StartsWith(m.path, m.path_len, "/dev/zero") || IsDeleted(m));
+}
+
+const char* HexText(uint64_t v) {
+  static char buf[24];
+  char* p = buf + sizeof buf - 1;
+  *p = '\0';
+  do *--p = "0123456789abcdef"[v & 15];
+  while (v >>= 4);
+  return p;
+}
+
 MappingRole Classify(const Mapping& m, DumpError& err) {
   if (m.start >= g_agent.arena.begin() && m.end <= g_agent.arena.end()) return MappingRole::kSkip;
   if (PathIs(m, "[vsyscall]")) return MappingRole::kSkip;
@@ -74,28 +96,37 @@ MappingRole Classify(const Mapping& m, DumpError& err) {
   if (m.path_len == 0 || PathIs(m, "[heap]") || PathIs(m, "[stack]") || StartsWith(m.path, m.path_len, "[anon:"))
     return MappingRole::kSave;
   if (StartsWith(m.path, m.path_len, "/SYSV")) {
-    err.Set(ENOTSUP, "SysV shared memory cannot be checkpointed");
+    err.Set(ENOTSUP, "SysV shared memory segment (shmat) at 0x", HexText(m.start),
+            " cannot be checkpointed; use mmap(MAP_SHARED|MAP_ANONYMOUS), shm_open or memfd_create instead");
     return MappingRole::kSkip;
   }
   if (m.path[0] == '[') {
     err.Set(ENOTSUP, "unsupported special mapping in the address space");
     return MappingRole::kSkip;
   }
-  if (m.path_len >= 10 && memcmp(m.path + m.path_len - 10, " (deleted)", 10) == 0 &&
-      !(m.shared && StartsWith(m.path, m.path_len, "/dev/zero"))) {
-    err.Set(ENOTSUP, "a mapped file was deleted; it cannot be mapped again at restart");
+  if (IsDeleted(m) && !m.shared) {
+    err.Set(ENOTSUP, "private mapping of a deleted file at 0x", HexText(m.start),
+            " cannot be mapped again at restart; keep the file until the job ends");
     return MappingRole::kSkip;
   }
   return MappingRole::kSave;
 }
 
 // Mapping contents behave like anonymous memory (no file to re-map from).
-bool IsAnonymous(const Mapping& m) {
-  return m.path_len == 0 || m.path[0] == '[' || (m.shared && StartsWith(m.path, m.path_len, "/dev/zero"));
+bool IsAnonymous(const Mapping& m) { return m.path_len == 0 || m.path[0] == '[' || IsSharedObject(m); }
+
+// A POSIX shm object still in /dev/shm, mapped shared: its pages are saved too
+// (tmpfs does not update mtime on writes through a mapping, so a restart could
+// not tell that the job changed it after the checkpoint); the restart writes
+// them back into the file before mapping it.
+bool IsShmFile(const Mapping& m) {
+  return m.shared && !IsDeleted(m) && StartsWith(m.path, m.path_len, "/dev/shm/") &&
+         !memchr(m.path + 9, '/', m.path_len - 9);  // shm_open names: no subdirectories
 }
 
-// Anonymous memory is recorded without a name ([heap] and [stack] are flags).
-uint32_t RecordedPathLen(const Mapping& m) { return IsAnonymous(m) ? 0 : m.path_len; }
+// Anonymous memory is recorded without a name ([heap] and [stack] are flags);
+// a shared object keeps its name ("/memfd:x (deleted)"), for cr_info only.
+uint32_t RecordedPathLen(const Mapping& m) { return IsAnonymous(m) && !IsSharedObject(m) ? 0 : m.path_len; }
 
 uint32_t VmaFlagsOf(const Mapping& m) {
   uint32_t f = 0;
@@ -132,11 +163,41 @@ struct RunList {
   }
 };
 
+// Whether the page at addr can be read. A shared object's pages past its end
+// raise SIGBUS when touched; process_vm_readv on ourselves reports EFAULT instead.
+bool PageReadable(uint64_t addr) {
+  char byte;
+  iovec local{&byte, 1};
+  iovec remote{reinterpret_cast<void*>(addr), 1};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == 1;
+}
+
+// How many pages from the start of a shared object mapping lie within the
+// object (the rest, past its end after a shrink or an mremap, is not saved).
+// They are a prefix of the mapping: binary search for its end.
+uint64_t BackedPages(const Mapping& m) {
+  uint64_t total = (m.end - m.start) / kPageSize;
+  bool opened = !(m.prot & PROT_READ);
+  if (opened) mprotect(reinterpret_cast<void*>(m.start), m.end - m.start, m.prot | PROT_READ);
+  uint64_t lo = 0, hi = total;  // pages [0, lo) readable, [hi, total) not
+  if (PageReadable(m.start + (total - 1) * kPageSize)) lo = hi = total;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (PageReadable(m.start + mid * kPageSize)) lo = mid + 1;
+    else hi = mid;
+  }
+  if (opened) mprotect(reinterpret_cast<void*>(m.start), m.end - m.start, m.prot);
+  return lo;
+}
+
 // Adds the runs of pages of m that need saving.
 bool CollectRuns(const Mapping& m, int pagemap_fd, RunList& runs, DumpError& err) {
   if (m.prot == PROT_NONE) return true;
-  if (m.shared && !IsAnonymous(m)) return true;
-  if (m.shared) return runs.Add(m.start, (m.end - m.start) / kPageSize) || (err.Set(ENOMEM, "too many page runs"), false);
+  if (m.shared && !IsAnonymous(m) && !IsShmFile(m)) return true;
+  if (m.shared) {
+    uint64_t pages = BackedPages(m);
+    return !pages || runs.Add(m.start, pages) || (err.Set(ENOMEM, "too many page runs"), false);
+  }
   constexpr size_t kBatch = 8192;
   uint64_t entries[kBatch];
   for (uint64_t addr = m.start; addr < m.end;) {

@@ -195,9 +195,18 @@ bool DescribeFd(int fd, FileRecord& rec, char* path, size_t cap, DumpError& err)
   rec.offset = off < 0 ? 0 : static_cast<uint64_t>(off);
   char num[24];
   AppendDec(num, static_cast<uint64_t>(fd));
-  if (S_ISREG(st.st_mode)) {
-    if (EndsWith(path, " (deleted)") || path[0] != '/') {
-      err.Set(ENOTSUP, "fd ", num, ": open file was deleted or has no path; it cannot be reopened");
+  if (S_ISREG(st.st_mode) && EndsWith(path, " (deleted)")) {
+    if (rec.size > kMaxDeletedFileBytes) {
+      err.Set(EFBIG, "fd ", num, ": deleted file or memfd holds more than the 64 MiB an image keeps of one; "
+              "write it to a real file instead");
+      return false;
+    }
+    rec.kind = static_cast<uint32_t>(FileKind::kDeletedFile);
+    int seals = fcntl(fd, F_GET_SEALS);
+    rec.reserved = seals > 0 ? static_cast<uint32_t>(seals) : 0;
+  } else if (S_ISREG(st.st_mode)) {
+    if (path[0] != '/') {
+      err.Set(ENOTSUP, "fd ", num, ": open file has no path; it cannot be reopened");
       return false;
     }
     rec.kind = static_cast<uint32_t>(FileKind::kRegular);
@@ -239,6 +248,40 @@ ssize_t PeekPipe(int fd, int scratch[2], char* dst, size_t cap) {
   return copied;
 }
 
+// Copies the bytes of a deleted file or memfd (the restart has nowhere else
+// to find them), unless an earlier fd of this process holds the same one.
+bool SaveDeletedFile(int fd, FileRecord& rec, const char* records, size_t records_size, char* dst, DumpError& err) {
+  for (size_t at = 0; at < records_size;) {
+    FileRecord prev;
+    memcpy(&prev, records + at, sizeof prev);
+    if (prev.kind == rec.kind && prev.dev == rec.dev && prev.ino == rec.ino && prev.data_len == prev.size)
+      return true;  // data_len 0: the restart takes the bytes from that record
+    at += sizeof prev + AlignUp(prev.path_len, 8) + AlignUp(prev.data_len, 8);
+  }
+  int reader = fd;
+  if ((rec.flags & O_ACCMODE) == O_WRONLY) {  // pread needs read access: a second description
+    char link[64];
+    AppendDec(AppendStr(link, "/proc/self/fd/"), static_cast<uint64_t>(fd));
+    reader = open(link, O_RDONLY | O_CLOEXEC);
+  }
+  size_t got = 0;
+  while (reader >= 0 && got < rec.size) {
+    ssize_t n = pread(reader, dst + got, rec.size - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (reader != fd && reader >= 0) close(reader);
+  if (got != rec.size) {
+    char num[24];
+    AppendDec(num, static_cast<uint64_t>(fd));
+    err.Set(EIO, "fd ", num, ": cannot read the contents of the deleted file or memfd");
+    return false;
+  }
+  rec.data_len = static_cast<uint32_t>(got);
+  return true;
+}
+
 bool DumpFiles(int fd, uint32_t owner, DumpError& err) {
   constexpr size_t kPipeCapacity = 1 << 20;
   int scratch[2] = {-1, -1};
@@ -272,7 +315,9 @@ bool DumpFiles(int fd, uint32_t owner, DumpError& err) {
       }
       rec.path_len = static_cast<uint32_t>(strlen(path));
       size_t head = sizeof rec + AlignUp(rec.path_len, 8);
-      char* dst = static_cast<char*>(g_agent.arena.Alloc(head + kPipeCapacity, 1));
+      bool deleted = rec.kind == static_cast<uint32_t>(FileKind::kDeletedFile);
+      size_t room = deleted && AlignUp(rec.size, 8) > kPipeCapacity ? AlignUp(rec.size, 8) : kPipeCapacity;
+      char* dst = static_cast<char*>(g_agent.arena.Alloc(head + room, 1));
       if (!dst) {
         err.Set(ENOMEM, "too many open files to describe");
         ok = false;
@@ -289,6 +334,10 @@ bool DumpFiles(int fd, uint32_t owner, DumpError& err) {
           break;
         }
         rec.data_len = static_cast<uint32_t>(n);
+      }
+      if (deleted && !SaveDeletedFile(num, rec, out, size, dst + head, err)) {
+        ok = false;
+        break;
       }
       size_t bytes = head + AlignUp(rec.data_len, 8);
       memset(dst + head + rec.data_len, 0, bytes - head - rec.data_len);

@@ -146,7 +146,13 @@ enum class FileKind : uint32_t {
   kTerminal = 4,   // reattached to cr_restart's terminal
   kPipe = 5,       // recreated if another fd of the image holds the same
                    // pipe (ino), else cr_restart's stdin/stdout stand in
+  kDeletedFile = 30,  // a memfd, or a file deleted while open (tmpfile(),
+                      // Fortran SCRATCH): its bytes follow the path (data_len),
+                      // `reserved` holds its F_GET_SEALS; restored as one memfd
+                      // per dev/ino, shared with mappings of the same object
 };
+// The most bytes the image keeps of one deleted file or memfd.
+inline constexpr uint64_t kMaxDeletedFileBytes = 64ull << 20;
 
 struct FileRecord {
   int32_t fd;

@@ -1,6 +1,7 @@
 #include "lib/image_printer.h"
 
 #include <fcntl.h>
+#include <sys/sysmacros.h>
 
 #include <cstdio>
 #include <ctime>
@@ -40,6 +41,14 @@ std::string Perms(uint32_t f) {
   return s;
 }
 
+// "shared object 0:1/1234 at +0x0" for memory the restart shares through one
+// memfd per object, "" otherwise.
+std::string SharedObject(const VmaRecord& r) {
+  if (!(r.flags & kVmaShared) || !(r.flags & kVmaAnon)) return "";
+  return "shared object " + std::to_string(major(r.dev)) + ":" + std::to_string(minor(r.dev)) + "/" +
+         std::to_string(r.ino) + " at +" + Hex(r.file_offset);
+}
+
 const char* KindName(uint32_t kind) {
   switch (static_cast<FileKind>(kind)) {
     case FileKind::kRegular: return "file";
@@ -47,6 +56,7 @@ const char* KindName(uint32_t kind) {
     case FileKind::kDevice: return "device";
     case FileKind::kTerminal: return "terminal";
     case FileKind::kPipe: return "pipe";
+    case FileKind::kDeletedFile: return "deleted file";
   }
   return "unknown";
 }
@@ -119,6 +129,11 @@ nlohmann::json ImageToJson(const Image& img) {
       files.push_back({{"fd", f.record.fd}, {"kind", KindName(f.record.kind)}, {"path", f.path},
                        {"mode", AccessMode(f.record.flags)}, {"offset", f.record.offset},
                        {"cloexec", (f.record.fd_flags & FD_CLOEXEC) != 0}});
+    for (size_t i = 0; i < p.files.size(); ++i)
+      if (p.files[i].record.kind == static_cast<uint32_t>(FileKind::kDeletedFile))
+        files[i]["deleted_file"] = {{"size", p.files[i].record.size}, {"saved_bytes", p.files[i].data.size()},
+                                    {"seals", p.files[i].record.reserved}, {"dev", p.files[i].record.dev},
+                                    {"ino", p.files[i].record.ino}};
     jp["files"] = files;
     json vmas = json::array();
     uint64_t total = 0;
@@ -128,6 +143,8 @@ nlohmann::json ImageToJson(const Image& img) {
       vmas.push_back({{"start", Hex(v.record.start)}, {"end", Hex(v.record.end)}, {"perms", Perms(v.record.flags)},
                       {"path", v.path.empty() ? (v.record.flags & kVmaHeap ? "[heap]" : v.record.flags & kVmaStack ? "[stack]" : "") : v.path},
                       {"size", v.record.end - v.record.start}, {"saved_bytes", saved}});
+      if (!SharedObject(v.record).empty())
+        vmas.back()["shared_object"] = {{"dev", v.record.dev}, {"ino", v.record.ino}, {"offset", v.record.file_offset}};
     }
     jp["memory_regions"] = vmas;
     jp["saved_bytes"] = total;
@@ -166,7 +183,12 @@ void PrintImage(const Image& img, std::ostream& out) {
     out << "  open files:\n";
     for (const FileEntry& f : p.files)
       out << "    fd " << f.record.fd << "  " << KindName(f.record.kind) << " " << AccessMode(f.record.flags)
-          << "  offset " << f.record.offset << "  " << f.path << "\n";
+          << "  offset " << f.record.offset << "  " << f.path
+          << (f.record.kind == static_cast<uint32_t>(FileKind::kDeletedFile)
+                  ? "  size " + std::to_string(f.record.size) + ", saved " + Size(f.data.size()) +
+                        (f.data.empty() && f.record.size ? " (with an earlier fd)" : "")
+                  : std::string())
+          << "\n";
     uint64_t total = 0;
     out << "  memory regions:\n";
     for (const VmaEntry& v : p.vmas) {
@@ -179,7 +201,7 @@ void PrintImage(const Image& img, std::ostream& out) {
       out << line
           << (v.path.empty() ? (v.record.flags & kVmaHeap ? "[heap]" : v.record.flags & kVmaStack ? "[stack]" : "")
                              : v.path)
-          << "\n";
+          << (SharedObject(v.record).empty() ? "" : "  " + SharedObject(v.record)) << "\n";
     }
     out << "  saved memory: " << Size(total) << " in " << p.runs.size() << " runs\n";
   }

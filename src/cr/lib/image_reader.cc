@@ -112,7 +112,8 @@ std::vector<Entry> AsPathRecords(const ImageFile& f, const std::vector<char>& pa
     at += padded;
     if constexpr (requires { e.data; }) {  // bytes that were waiting in a pipe
       uint64_t data_padded = AlignUp(e.record.data_len, 8);
-      if (e.record.data_len > (1u << 20) || payload.size() - at < data_padded)
+      uint64_t most = e.record.kind == static_cast<uint32_t>(FileKind::kDeletedFile) ? kMaxDeletedFileBytes : (1u << 20);
+      if (e.record.data_len > most || payload.size() - at < data_padded)
         f.Corrupt(std::string("bad pipe data in the ") + what + " section");
       e.data.assign(payload.data() + at, e.record.data_len);
       at += data_padded;

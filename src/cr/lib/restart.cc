@@ -22,6 +22,7 @@
 #include "lib/pid_namespace.h"
 #include "lib/restart_child.h"
 #include "lib/restore_files.h"
+#include "lib/shared_memory.h"
 #include "lib/system_facts.h"
 #include "restorer/restore_plan.h"
 
@@ -53,7 +54,7 @@ std::map<std::string, int> OpenMappedFiles(const Image& img, RestoredFiles& file
   std::map<std::string, int> fds;
   for (const ProcessImage& p : img.processes)
     for (const VmaEntry& v : p.vmas) {
-      if (v.path.empty()) continue;
+      if (!IsFileVma(v)) continue;
       bool writable_shared = (v.record.flags & kVmaShared) && (v.record.flags & kVmaWrite);
       auto it = fds.find(v.path);
       if (it != fds.end() && !writable_shared) continue;
@@ -61,7 +62,8 @@ std::map<std::string, int> OpenMappedFiles(const Image& img, RestoredFiles& file
       if (fd < 0) throw Failure{errno, "'" + v.path + "': " + strerror(errno)};
       struct stat st {};
       fstat(fd, &st);
-      if (static_cast<uint64_t>(st.st_size) != v.record.file_size || MtimeNs(st) != v.record.mtime_ns) {
+      if (!IsShmFileVma(v) &&  // rewritten from the image just now
+          (static_cast<uint64_t>(st.st_size) != v.record.file_size || MtimeNs(st) != v.record.mtime_ns)) {
         close(fd);
         throw Failure{EINVAL, "'" + v.path + "' changed since the checkpoint; the image needs the same file"};
       }
@@ -86,7 +88,7 @@ struct FdNumbers {
   int image, status, go, first_plan, first_exe, first_mapping, floor;
 };
 
-FdNumbers ChooseFdNumbers(const Image& img, size_t mapped_paths) {
+FdNumbers ChooseFdNumbers(const Image& img, size_t mapped_paths, size_t shared_objects) {
   int top = 2;
   for (const ProcessImage& p : img.processes)
     for (const FileEntry& f : p.files) top = std::max(top, f.record.fd);
@@ -94,7 +96,7 @@ FdNumbers ChooseFdNumbers(const Image& img, size_t mapped_paths) {
   int base = top + 8;
   int first_mapping = base + 3 + 2 * n;
   return {base, base + 1, base + 2, base + 3, base + 3 + n, first_mapping,
-          first_mapping + static_cast<int>(mapped_paths) + 8};
+          first_mapping + static_cast<int>(mapped_paths + shared_objects) + 8};
 }
 
 template <typename T>
@@ -105,7 +107,8 @@ void Append(std::string& blob, const T* items, size_t n, uint64_t* offset_field)
 }
 
 std::string BuildPlan(const ProcessImage& p, const FdNumbers& n, int exe_fd_number,
-                      const std::map<std::string, int>& mapping_numbers, bool restore_tids) {
+                      const std::map<std::string, int>& mapping_numbers, const SharedMemoryObjects& shared,
+                      bool restore_tids) {
   plan_header h{};
   h.restore_tids = restore_tids ? 1 : 0;
   h.magic = REPRISE_PLAN_MAGIC;
@@ -133,7 +136,12 @@ std::string BuildPlan(const ProcessImage& p, const FdNumbers& n, int exe_fd_numb
     pv.end = v.record.end;
     pv.file_offset = v.record.file_offset;
     pv.flags = v.record.flags;
-    pv.fd = v.path.empty() ? -1 : mapping_numbers.at(v.path);
+    pv.fd = IsFileVma(v) ? mapping_numbers.at(v.path) : -1;
+    if (IsShmFileVma(v)) pv.flags |= PLAN_VMA_OBJECT;  // its pages are in the file again
+    if (IsSharedObjectVma(v.record)) {
+      pv.fd = shared.NumberOf(v.record);
+      pv.flags |= PLAN_VMA_OBJECT;
+    }
     pv.first_run = v.record.first_run;
     pv.run_count = v.record.run_count;
     vmas.push_back(pv);
@@ -304,6 +312,10 @@ RestartFailure Restart(const RestartRequest& req) {
     }
     CheckCompatible(img);
     for (const ProcessImage& p : img.processes) CheckOpenFiles(p);
+    std::string tried;
+    const std::string restorer = EngineFile("cr_restorer", tried);
+    if (restorer.empty())
+      throw Failure{ENOENT, "cannot find cr_restorer (looked at " + tried + "); reinstall Reprise"};
     RaiseFdLimit();
 
     RestoredFiles files;
@@ -312,17 +324,27 @@ RestartFailure Restart(const RestartRequest& req) {
       std::set<std::string> paths;
       for (const ProcessImage& p : img.processes)
         for (const VmaEntry& v : p.vmas)
-          if (!v.path.empty()) paths.insert(v.path);
+          if (IsFileVma(v)) paths.insert(v.path);
       distinct_paths = paths.size();
     }
-    FdNumbers numbers = ChooseFdNumbers(img, distinct_paths);
-    files.Open(img, numbers.floor);
+    std::set<std::pair<uint64_t, uint64_t>> objects;
+    for (const ProcessImage& p : img.processes)
+      for (const VmaEntry& v : p.vmas)
+        if (IsSharedObjectVma(v.record)) objects.insert({v.record.dev, v.record.ino});
+    for (const ProcessImage& p : img.processes)
+      for (const FileEntry& f : p.files)
+        if (IsObjectFile(f)) objects.insert({f.record.dev, f.record.ino});
+    FdNumbers numbers = ChooseFdNumbers(img, distinct_paths, objects.size());
+    files.SetFloor(numbers.floor);
+    int image_fd = files.Keep(open(req.path.c_str(), O_RDONLY | O_CLOEXEC));
+    SharedMemoryObjects shared;
+    shared.Create(img, image_fd, files);
+    files.Open(img, numbers.floor, shared);
     std::map<std::string, int> mapped = OpenMappedFiles(img, files);
     std::map<std::string, int> mapping_numbers;
     int next = numbers.first_mapping;
     for (auto& [path, fd] : mapped) mapping_numbers[path] = next++;
-
-    int image_fd = files.Keep(open(req.path.c_str(), O_RDONLY | O_CLOEXEC));
+    shared.Number(next);
     if (pipe2(status_pipe, O_CLOEXEC) != 0 || pipe2(go_pipe, O_CLOEXEC) != 0)
       throw Failure{errno, std::string("pipe: ") + strerror(errno)};
     int status_w = files.Keep(dup(status_pipe[1]));
@@ -338,16 +360,17 @@ RestartFailure Restart(const RestartRequest& req) {
       s.process = &proc;
       s.uid = img.info.uid;
       s.gid = img.info.gid;
-      s.restorer = ExecutableDir() + "/cr_restorer";
+      s.restorer = restorer;
       s.placements = files.PlacementsFor(i);
       int exe = open(proc.process.exe, O_RDONLY | O_CLOEXEC);
       int exe_number = exe >= 0 ? numbers.first_exe + static_cast<int>(i) : -1;
       if (exe >= 0) s.placements.push_back({files.Keep(exe), exe_number});
       std::set<std::string> own_paths;
       for (const VmaEntry& v : proc.vmas)
-        if (!v.path.empty() && own_paths.insert(v.path).second)
+        if (IsFileVma(v) && own_paths.insert(v.path).second)
           s.placements.push_back({mapped.at(v.path), mapping_numbers.at(v.path)});
-      int plan = files.Keep(PlanFd(BuildPlan(proc, numbers, exe_number, mapping_numbers, req.restore_pid)));
+      for (auto placement : shared.PlacementsFor(proc)) s.placements.push_back(placement);
+      int plan = files.Keep(PlanFd(BuildPlan(proc, numbers, exe_number, mapping_numbers, shared, req.restore_pid)));
       s.plan_fd_number = numbers.first_plan + static_cast<int>(i);
       s.placements.push_back({plan, s.plan_fd_number});
       s.placements.push_back({image_fd, numbers.image});

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "lib/restart_child.h"
+#include "lib/shared_memory.h"
 
 namespace reprise::cr {
 namespace {
@@ -85,7 +86,27 @@ void RestoredFiles::CreatePipes(const Image& img) {
     }
 }
 
-int RestoredFiles::SourceFor(const FileEntry& f) {
+// A deleted file or memfd: its own description of the object's memfd, with
+// the saved flags and offset (reopening through /proc gives a new one).
+int RestoredFiles::ReopenObject(const FileEntry& f, const SharedMemoryObjects& shared) {
+  const FileRecord& r = f.record;
+  auto key = std::make_tuple(r.kind, r.dev, r.ino, r.flags, r.offset, std::string());
+  if (auto it = opened_.find(key); it != opened_.end()) return it->second;
+  std::string link = "/proc/self/fd/" + std::to_string(shared.FdOf(r));
+  // tmpfile() opens with O_TMPFILE, which F_GETFL reports and includes O_DIRECTORY;
+  // mkstemp() with O_NOFOLLOW, which would refuse the /proc link.
+  int flags = static_cast<int>(r.flags) & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_TMPFILE | O_DIRECTORY | O_NOFOLLOW);
+  int fd = open(link.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) throw RestartError{errno, "cannot recreate '" + f.path + "': " + strerror(errno)};
+  if (lseek(fd, static_cast<off_t>(r.offset), SEEK_SET) < 0) {
+    int e = errno;
+    close(fd);
+    throw RestartError{e, "cannot seek in '" + f.path + "': " + strerror(e)};
+  }
+  return opened_[key] = Keep(fd);
+}
+
+int RestoredFiles::SourceFor(const FileEntry& f, const SharedMemoryObjects& shared) {
   const FileRecord& r = f.record;
   switch (static_cast<FileKind>(r.kind)) {
     case FileKind::kTerminal:
@@ -100,6 +121,8 @@ int RestoredFiles::SourceFor(const FileEntry& f) {
       if (ends.read >= 0) return IsReadEnd(r) ? ends.read : ends.write;
       return IsReadEnd(r) ? stdio_[0] : stdio_[r.fd == 2 ? 2 : 1];
     }
+    case FileKind::kDeletedFile:
+      return ReopenObject(f, shared);
     case FileKind::kRegular:
     case FileKind::kDirectory:
     case FileKind::kDevice: {
@@ -114,7 +137,7 @@ int RestoredFiles::SourceFor(const FileEntry& f) {
   throw RestartError{EINVAL, "unknown kind of file for fd " + std::to_string(r.fd)};
 }
 
-void RestoredFiles::Open(const Image& img, int floor) {
+void RestoredFiles::Open(const Image& img, int floor, const SharedMemoryObjects& shared) {
   floor_ = floor;
   // BLCR's rule: a file the program was writing is cut back to its size at
   // checkpoint time, so output written after the checkpoint is not repeated.
@@ -138,7 +161,7 @@ void RestoredFiles::Open(const Image& img, int floor) {
   CreatePipes(img);
   placements_.assign(img.processes.size(), {});
   for (size_t i = 0; i < img.processes.size(); ++i)
-    for (const FileEntry& f : img.processes[i].files) placements_[i].push_back({SourceFor(f), f.record.fd});
+    for (const FileEntry& f : img.processes[i].files) placements_[i].push_back({SourceFor(f, shared), f.record.fd});
 }
 
 }  // namespace reprise::cr

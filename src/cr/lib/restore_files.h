@@ -16,6 +16,8 @@
 
 namespace reprise::cr {
 
+class SharedMemoryObjects;
+
 class RestoredFiles {
  public:
   RestoredFiles() = default;
@@ -25,8 +27,12 @@ class RestoredFiles {
 
   // Truncates files that were being written back to their checkpoint size
   // (BLCR's rule), then opens or creates every description, numbered at or
-  // above `floor`. Throws RestartError.
-  void Open(const Image& img, int floor);
+  // above `floor`. Deleted files and memfds are reopened from `shared`'s
+  // memfds. Throws RestartError.
+  void Open(const Image& img, int floor, const SharedMemoryObjects& shared);
+
+  // Sets the floor before Open, for what is kept earlier.
+  void SetFloor(int floor) { floor_ = floor; }
 
   // Keeps fd (moved to a number >= floor); returns the new number.
   int Keep(int fd);
@@ -39,7 +45,8 @@ class RestoredFiles {
  private:
   int OpenPath(const FileEntry& f);
   void CreatePipes(const Image& img);
-  int SourceFor(const FileEntry& f);
+  int SourceFor(const FileEntry& f, const SharedMemoryObjects& shared);
+  int ReopenObject(const FileEntry& f, const SharedMemoryObjects& shared);
 
   int floor_ = 3;
   std::vector<int> owned_;

@@ -4,6 +4,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -56,6 +58,21 @@ std::string ExecutableDir() {
   if (n <= 0) return ".";
   std::string path(buf, static_cast<size_t>(n));
   return path.substr(0, path.rfind('/'));
+}
+
+std::string EngineFile(const std::string& name, std::string& tried) {
+  const std::string dir = ExecutableDir();
+  tried.clear();
+  for (const char* rel : {"/../lib/reprise/", "/../lib/", "/"}) {
+    std::string path = dir + rel + name;
+    if (access(path.c_str(), R_OK) == 0) {
+      // Without "..": this path is what LD_PRELOAD and the restorer's exec name.
+      char real[PATH_MAX];
+      return realpath(path.c_str(), real) ? std::string(real) : path;
+    }
+    tried += (tried.empty() ? "" : ", ") + path;
+  }
+  return "";
 }
 
 std::string ErrnoText(int err) { return strerror(err); }

@@ -21,6 +21,12 @@ std::string Hostname();
 std::string KernelRelease();
 // Directory holding the running executable (where sibling tools live).
 std::string ExecutableDir();
+// Where the engine's private files live, relative to the running executable
+// (never from the environment: root runs these tools). An installed tree has
+// them in PREFIX/lib/reprise/ beside PREFIX/bin/; the build tree has the agent
+// in build/lib/ and the restorer in build/bin/. Returns the first candidate
+// that exists; if none does, `tried` lists them all and the result is "".
+std::string EngineFile(const std::string& name, std::string& tried);
 // The errno description, e.g. "No such file or directory".
 std::string ErrnoText(int err);
 

@@ -14,10 +14,14 @@ struct plan_context { /* same layout as reprise::cr::ParkContext */
   uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip;
 };
 
+/* plan_vma.flags bit beside the VmaFlags: map the shared memory object at fd
+ * (a memfd cr_restart filled from the image); the runs are only checksummed. */
+#define PLAN_VMA_OBJECT 0x10000u
+
 struct plan_vma {
   uint64_t start, end;
   uint64_t file_offset;
-  uint32_t flags;   /* VmaFlags of image_format.h */
+  uint32_t flags;   /* VmaFlags of image_format.h, and PLAN_VMA_OBJECT */
   int32_t fd;       /* open file for file mappings, -1 for anonymous */
   uint32_t first_run, run_count;
 };

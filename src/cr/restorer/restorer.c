@@ -246,20 +246,22 @@ static void map_memory(const struct plan_header *plan) {
     const struct plan_vma *v = &vmas[i];
     uint64_t len = v->end - v->start;
     int prot = prot_of(v->flags);
-    int map_prot = v->run_count ? (prot | PROT_READ | PROT_WRITE) : prot;
+    int object = (v->flags & PLAN_VMA_OBJECT) != 0;
+    /* Saved pages are read in (objects: only checksummed, which a write seal allows). */
+    int map_prot = v->run_count ? (prot | PROT_READ | (object ? 0 : PROT_WRITE)) : prot;
+    int anon = (v->flags & VMA_ANON) && !object;
     int flags = MAP_FIXED_NOREPLACE | ((v->flags & VMA_SHARED) ? MAP_SHARED : MAP_PRIVATE);
-    if (v->flags & VMA_ANON) flags |= MAP_ANONYMOUS;
+    if (anon) flags |= MAP_ANONYMOUS;
     if (v->flags & VMA_GROWSDOWN) flags |= MAP_GROWSDOWN;
     uint64_t saved = 0;
     for (uint32_t r = 0; r < v->run_count; ++r) saved += runs[v->first_run + r].pages * PAGE;
-    if ((v->flags & VMA_ANON) && saved * 2 >= len) flags |= MAP_POPULATE; /* fault in bulk, not per page */
-    long addr = sys6(__NR_mmap, v->start, len, map_prot, flags, (v->flags & VMA_ANON) ? -1 : v->fd,
-                     (v->flags & VMA_ANON) ? 0 : v->file_offset);
+    if (anon && saved * 2 >= len) flags |= MAP_POPULATE; /* fault in bulk, not per page */
+    long addr = sys6(__NR_mmap, v->start, len, map_prot, flags, anon ? -1 : v->fd, anon ? 0 : v->file_offset);
     if (addr < 0) fail((int)-addr, "cannot map a saved memory region");
     if ((uint64_t)addr != v->start) fail(EINVAL_, "a saved memory region landed at the wrong address");
     for (uint32_t r = 0; r < v->run_count; ++r) {
       const struct plan_run *run = &runs[v->first_run + r];
-      read_fully(plan->image_fd, run->start, run->pages * PAGE, run->data_offset);
+      if (!object) read_fully(plan->image_fd, run->start, run->pages * PAGE, run->data_offset);
       XXH3_64bits_update(&state, (const void *)run->start, run->pages * PAGE);
     }
   }

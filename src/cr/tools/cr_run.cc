@@ -25,9 +25,11 @@ std::string Join(const std::string& entry, const char* existing, char sep) {
 }
 
 void PrepareEnvironment() {
-  std::string agent = reprise::cr::ExecutableDir() + "/../lib/libreprise_agent.so";
-  if (access(agent.c_str(), R_OK) != 0) {
-    std::cerr << "cr_run: cannot find the checkpoint agent at " << agent << "\n";
+  std::string tried;
+  std::string agent = reprise::cr::EngineFile("libreprise_agent.so", tried);
+  if (agent.empty()) {
+    std::cerr << "cr_run: cannot find the checkpoint agent libreprise_agent.so (looked at " << tried
+              << "); reinstall Reprise\n";
     exit(127);
   }
   setenv("LD_PRELOAD", Join(agent, getenv("LD_PRELOAD"), ':').c_str(), 1);
