@@ -21,6 +21,7 @@
 #include "common/resources.h"
 #include "common/text_util.h"
 #include "mom/checkpoint.h"
+#include "mom/job_limits.h"
 #include "mom/mom_directives.h"
 #include "mom/prologue.h"
 
@@ -114,10 +115,17 @@ void open_job_outputs(const Owner& owner, const JobRecord& job, bool restart, co
   ::umask(old);
 }
 
+// What the job's process takes on before exec: its cgroup and rlimits (job_limits.h).
+struct Confinement {
+  std::vector<std::string> cgroup_procs;
+  JobLimits limits;
+  uint64_t rlimit_as = 0;
+};
+
 // In the job's process: become the owner and exec the shell. Never returns.
 [[noreturn]] void exec_job(const std::string& script_path, const Owner& owner, const JobRecord& job,
                            const JobCommand& command, const std::vector<std::string>& env, int go_fd, int ofd,
-                           int efd) {
+                           int efd, const Confinement& confine) {
   ::setsid();
   // Wait for the supervisor's go: the prologue runs first (prologue.h).
   char go = 0;
@@ -133,6 +141,9 @@ void open_job_outputs(const Owner& owner, const JobRecord& job, bool restart, co
   if (script < 0) _exit(254);
   ::dup2(script, 0);
   ::close(script);
+  // Joined as root, before anything runs as the owner; every process of the job inherits it.
+  if (!join_cgroup(confine.cgroup_procs)) _exit(254);
+  if (!apply_rlimits(confine.limits, confine.rlimit_as)) _exit(254);
   if (!become_owner(owner)) _exit(254);
   std::string workdir = job.attr("init_work_dir");
   if (workdir.empty())
@@ -164,7 +175,7 @@ void open_job_outputs(const Owner& owner, const JobRecord& job, bool restart, co
 [[noreturn]] void supervise(int report_fd, const std::string& home, const std::string& jobs_dir,
                             const std::string& script_path, const Owner& owner, const JobRecord& job,
                             const JobCommand& command, const std::vector<std::string>& env,
-                            const SupervisorSettings& settings) {
+                            const SupervisorSettings& settings, const Confinement& confine) {
   ::setsid();
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2}) ::signal(s, SIG_IGN);
   ::signal(SIGCHLD, SIG_DFL);
@@ -179,7 +190,7 @@ void open_job_outputs(const Owner& owner, const JobRecord& job, bool restart, co
   if (child == 0) {
     ::close(report_fd);
     ::close(go[1]);
-    exec_job(script_path, owner, job, command, env, go[0], ofd, efd);
+    exec_job(script_path, owner, job, command, env, go[0], ofd, efd, confine);
   }
   ::close(go[0]);
   ssize_t ignored = ::write(report_fd, &child, sizeof child);
@@ -291,6 +302,15 @@ bool launch_job(const std::string& home, const MomConfig& config, JobRecord& job
     env.push_back("TMPDIR=" + tmpdir);
   }
   JobCommand command = job_command(home, job, owner, config);
+  // The job's cgroup (memory, cpuset, accounting) exists before the job does.
+  Confinement confine;
+  JobCgroup cgroup;
+  confine.limits = job_limits(job);
+  if (!prepare_job_cgroup(home, config.node_name, job, cgroup, confine.rlimit_as, error)) {
+    cgroup.remove();
+    return false;
+  }
+  confine.cgroup_procs = cgroup.procs_files();
   if (command.restart) log_line("job " + job.id + " restarts from its image: " + join(command.argv, " "));
 
   int p[2];
@@ -309,7 +329,7 @@ bool launch_job(const std::string& home, const MomConfig& config, JobRecord& job
     // Keep only the report pipe (as fd 3): the supervisor must not hold the mom's sockets.
     ::dup2(p[1], 3);
     ::syscall(SYS_close_range, 4u, ~0u, 0u);
-    supervise(3, home, jobs_dir, script_path, owner, job, command, env, settings);
+    supervise(3, home, jobs_dir, script_path, owner, job, command, env, settings, confine);
   }
   ::close(p[1]);
   pid_t session = 0;

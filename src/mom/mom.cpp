@@ -27,6 +27,8 @@
 #include "common/resources.h"
 #include "common/text_util.h"
 #include "mom/job_launch.h"
+#include "mom/job_limits.h"
+#include "mom/node_status.h"
 #include "mom/mom_directives.h"
 #include "mom/owner_process.h"
 #include "mom/prologue.h"
@@ -46,6 +48,12 @@ int Mom::run() {
   write_file_atomic(mom_priv_dir(home_) + "/mom.lock", std::to_string(::getpid()) + "\n", 0644, error);
   log_line("pbs_mom started: node " + config_.node_name + ", server " + config_.server_host + ":" +
            std::to_string(config_.server_port) + ", " + std::to_string(jobs_.size()) + " jobs recovered");
+  log_line("resource limits: " + node_cgroups().describe());
+  {
+    std::set<std::string> known;
+    for (const auto& [id, job] : jobs_) known.insert(id);
+    remove_stale_cgroups(node_cgroups(), cgroup_parent(home_), known);
+  }
   for (const std::string& w : config_.warnings) log_line("warning: " + w);
   daemon_ready();
   loop();
@@ -175,20 +183,10 @@ void Mom::loop() {
 }
 
 std::map<std::string, std::string> Mom::node_status() const {
-  std::map<std::string, std::string> s;
-  struct sysinfo si{};
-  ::sysinfo(&si);
-  utsname u{};
-  ::uname(&u);
-  unsigned cores = std::thread::hardware_concurrency();
-  s["ncpus"] = std::to_string(cores ? cores : 1);
-  s["physmem"] = std::to_string(uint64_t(si.totalram) * si.mem_unit / 1024) + "kb";
-  s["availmem"] = std::to_string(uint64_t(si.freeram) * si.mem_unit / 1024) + "kb";
-  s["loadave"] = std::to_string(double(si.loads[0]) / 65536.0).substr(0, 4);
-  s["opsys"] = "linux";
-  s["uname"] = std::string(u.sysname) + " " + u.nodename + " " + u.release;
-  s["rectime"] = std::to_string(now_seconds());
-  return s;
+  std::vector<std::string> running;
+  for (const auto& [id, job] : jobs_)
+    if (!job.finished) running.push_back(id);
+  return read_node_status(running, home_);
 }
 
 wire::JobReport Mom::report(const JobRecord& job) const {
@@ -521,6 +519,7 @@ void Mom::finish(JobRecord& job, int exit_status, const std::string& comment) {
   if (checkpoints_in_flight_.count(job.id)) recover_checkpoint(job, false, true);
   job.finished = true;
   job.exit_status = exit_status;
+  release_cgroup(job);
   long elapsed = job.start_time ? now_seconds() - job.start_time : 0;
   job.used["resources_used.walltime"] = format_duration(elapsed);
   if (!comment.empty()) job.used["comment"] = comment;
@@ -570,6 +569,9 @@ void Mom::tick() {
     status.set_version(kProtocolVersion);
     status.set_op("mom_status");
     for (const auto& [k, v] : node_status()) (*status.mutable_status())[k] = v;
+    // With it, what each running job has used so far (resources_used.*).
+    for (const auto& [id, job] : jobs_)
+      if (!job.finished) *status.add_jobs() = report(job);
     send(status);
   }
   for (auto& [id, job] : jobs_) {
@@ -579,6 +581,8 @@ void Mom::tick() {
       continue;
     }
     if (job.walltime_limit > 0 && !job.kill_deadline && now - job.start_time > job.walltime_limit) {
+      tell_job(job, "=>> PBS: job killed: walltime " + std::to_string(now - job.start_time) +
+                        " exceeded limit " + std::to_string(job.walltime_limit));
       std::string msg = "=>> PBS: job killed: walltime " + std::to_string(now - job.start_time) +
                         " exceeded limit " + std::to_string(job.walltime_limit) + "\n";
       std::string err_path =
@@ -606,7 +610,9 @@ void Mom::tick() {
       save_record(jobs_dir_, job, error);
     } else if (job.kill_deadline && now >= job.kill_deadline) {
       kill_session(job, SIGKILL);
+      job_cgroup(home_, id).kill_all(SIGKILL);
     }
+    if (!job.finished) update_usage(job, now);
   }
 }
 

@@ -56,6 +56,10 @@ class Mom {
   void shutdown_checkpoints();
   wire::JobReport report(const JobRecord& job) const;
   std::map<std::string, std::string> node_status() const;
+  // Resource use and limits of running jobs (job_usage.cpp).
+  void update_usage(JobRecord& job, long now);
+  void release_cgroup(JobRecord& job);             // at the job's end: final usage, cgroup removed
+  void tell_job(const JobRecord& job, const std::string& line);  // a line in its error file
 
   std::string home_, jobs_dir_;
   bool foreground_;

@@ -23,17 +23,27 @@ bool attribute_kind(const std::string& objtype, const std::string& name, Kind& k
       {"node_fail_requeue", Kind::kInt}, {"tcp_timeout", Kind::kInt},
       {"max_job_array_size", Kind::kInt},
       {"comment", Kind::kText}, {"log_level", Kind::kInt}, {"mail_from", Kind::kText},
-      {"allow_node_submit", Kind::kBool}, {"server_name", Kind::kText}, {"next_job_number", Kind::kInt}};
+      {"allow_node_submit", Kind::kBool}, {"server_name", Kind::kText}, {"next_job_number", Kind::kInt},
+      // Policy (policy.cpp).
+      {"max_running", Kind::kInt}, {"max_user_run", Kind::kInt}, {"max_queuable", Kind::kInt},
+      {"max_user_queuable", Kind::kInt}, {"acl_users", Kind::kList}, {"acl_user_enable", Kind::kBool},
+      {"acl_groups", Kind::kList}, {"acl_group_enable", Kind::kBool}, {"acl_hosts", Kind::kList},
+      {"acl_host_enable", Kind::kBool}, {"acl_logic_or", Kind::kBool},
+      {"sendmail_path", Kind::kText}};  // mail.cpp
   static const std::map<std::string, Kind> queue = {
       {"queue_type", Kind::kQueueType}, {"enabled", Kind::kBool}, {"started", Kind::kBool},
       {"max_running", Kind::kInt}, {"max_queuable", Kind::kInt}, {"priority", Kind::kInt},
       {"checkpoint_dir", Kind::kText}, {"checkpoint_min", Kind::kInt},
       {"checkpoint_defaults", Kind::kText}, {"keep_completed", Kind::kInt},
       {"comment", Kind::kText}, {"acl_users", Kind::kList}, {"acl_user_enable", Kind::kBool},
-      {"route_destinations", Kind::kList}};
+      {"route_destinations", Kind::kList},
+      // Policy (policy.cpp).
+      {"max_user_run", Kind::kInt}, {"max_user_queuable", Kind::kInt}, {"acl_groups", Kind::kList},
+      {"acl_group_enable", Kind::kBool}, {"acl_hosts", Kind::kList}, {"acl_host_enable", Kind::kBool},
+      {"acl_logic_or", Kind::kBool}, {"disallowed_types", Kind::kList}};
   static const std::map<std::string, Kind> node = {
       {"np", Kind::kInt}, {"properties", Kind::kList}, {"note", Kind::kText}, {"ntype", Kind::kText}};
-  if (objtype == "queue" && (starts_with(name, "resources_default.") || starts_with(name, "resources_max.") ||
+  if ((objtype == "queue" || objtype == "server") && (starts_with(name, "resources_default.") || starts_with(name, "resources_max.") ||
                              starts_with(name, "resources_min."))) {
     kind = Kind::kResource;
     return true;

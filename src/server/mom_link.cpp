@@ -153,6 +153,18 @@ void Server::mom_message(Conn& c, const wire::Request& req) {
   node->second.last_heard = now_seconds();
   if (req.op() == "mom_status") {
     for (const auto& [k, v] : req.status()) node->second.mom_status[k] = v;
+    // resources_used.* of the jobs running there, while they run.
+    for (const auto& rep : req.jobs()) {
+      Job* job = find_job(rep.id());
+      if (rep.finished() || !ours(job, c.node, rep) || job->state() != 'R') continue;
+      bool changed = false;
+      for (const auto& [k, v] : mom_owned(*job, rep))
+        if (starts_with(k, "resources_used.") && job->attrs[k] != v) {
+          job->attrs[k] = v;
+          changed = true;
+        }
+      if (changed) save(*job);
+    }
     return;
   }
   for (const auto& rep : req.jobs()) {

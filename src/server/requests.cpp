@@ -12,6 +12,7 @@
 #include "server/accounting.h"
 #include "server/job_array.h"
 #include "server/job_attrs.h"
+#include "server/policy.h"
 #include "server/route_queue.h"
 #include "server/server.h"
 
@@ -128,16 +129,17 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   }
   if (!is_true(attr_or(q->second.attrs, "enabled", "False")))
     return error_response(kErrQueueDisabled, "Queue is not enabled: " + qname);
-  for (const auto& [name, value] : q->second.attrs) {
-    if (starts_with(name, "resources_default.")) {
-      std::string r = "Resource_List." + name.substr(18);
-      if (!job.attrs.count(r)) job.attrs[r] = value;
-    }
+  // ACLs, disallowed_types, resources_default/min/max and the queuable limits (policy.cpp).
+  {
+    int code = 0;
+    std::string message;
+    // The group database only when a group ACL needs it (submissions come by the thousand).
+    bool groups_needed = is_true(attr_or(st_.attrs, "acl_group_enable", "False")) ||
+                         is_true(attr_or(q->second.attrs, "acl_group_enable", "False"));
+    Submitter who{w.user, w.host, groups_needed ? groups_of(w.user) : std::vector<std::string>{}};
+    if (!admit_job(st_, q->second, who, job, code, message))
+      return error_response(code, message);
   }
-  long limit, want;
-  if (parse_duration(attr_or(q->second.attrs, "resources_max.walltime", ""), limit) &&
-      parse_duration(job.attr("Resource_List.walltime"), want) && want > limit)
-    return error_response(kErrBadAttrValue, "Job exceeds queue resource limits (walltime > " + format_duration(limit) + ")");
   // Dependencies: every referenced job must exist; ids are stored in full.
   if (!job.attr("depend").empty()) {
     std::vector<std::string> normalised;

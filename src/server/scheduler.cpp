@@ -6,6 +6,8 @@
 #include "common/text_util.h"
 #include "server/accounting.h"
 #include "server/job_array.h"
+#include "server/mail.h"
+#include "server/policy.h"
 #include "server/server.h"
 
 #include "common/checkpoint_policy.h"
@@ -92,6 +94,8 @@ void Server::complete(Job& job, int exit_status, const std::string& comment) {
   st_.waiting.erase(job.seq);
   save(job);
   if (had_run) account_ended(opts_.home, job);
+  // A job that ran ends ('e'); one that never started or failed to was aborted ('a').
+  mail_job_event(st_, job, job.attr("exec_host").empty() || exit_status < 0 ? 'a' : 'e');
   release_dependents(job);
   sched_wanted_ = true;
 }
@@ -270,6 +274,7 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
   }
   cmd.set_script(script_of(job));
   send_to_mom(chosen[0].first, cmd);
+  mail_job_event(st_, job, 'b');
   release_dependents(job);  // "after" dependencies wait for the start only
   return true;
 }
@@ -285,15 +290,28 @@ void Server::schedule() {
   };
   if (count_free() == 0) return;
   sched_usage_ = &usage;  // try_start places into this shared picture of the nodes
-  std::vector<long> order(st_.queued.begin(), st_.queued.end());
+  // Queue priority, then job priority, then FIFO; run limits hold a job back with a comment.
+  RunCounts running = RunCounts::of(st_);
   ArraySchedulePass arrays(st_);
-  for (long seq : order) {
+  for (long seq : scheduling_order(st_)) {
     auto it = st_.jobs.find(seq);
     if (it == st_.jobs.end() || it->second.state() != 'Q' || arrays.skip(it->second)) continue;
+    Job& job = it->second;
+    std::string limit = run_limit_reached(st_, job, running);
+    if (!limit.empty()) {
+      if (job.attr("comment") != limit) {
+        job.attrs["comment"] = limit;
+        save(job);
+      }
+      continue;
+    }
     std::string why;
-    bool started = try_start(it->second, "", why);
-    if (!started) arrays.did_not_fit(it->second);
-    if (started && count_free() == 0) break;
+    if (try_start(job, "", why)) {
+      running.add(job);
+      if (count_free() == 0) break;
+    } else {
+      arrays.did_not_fit(job);
+    }
   }
   sched_usage_ = nullptr;
 }

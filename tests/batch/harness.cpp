@@ -1,5 +1,7 @@
 #include "harness.h"
 
+#include "mom/job_limits.h"
+
 #include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -215,6 +217,8 @@ Cluster::~Cluster() {
     std::string all((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
     if (all.find("PBS_NODEFILE=" + home_ + "/") != std::string::npos) kill(std::stoi(name), SIGKILL);
   }
+  // And the cgroups of those jobs (the mom removes a job's cgroup when the job ends).
+  reprise::mom::remove_stale_cgroups(reprise::mom::node_cgroups(), reprise::mom::cgroup_parent(home_), {});
   if (munged_ > 0) kill(munged_, SIGTERM);
   std::error_code ec;
   if (!tmp_.empty() && !std::getenv("REPRISE_KEEP_TEST_HOME")) std::filesystem::remove_all(tmp_, ec);
