@@ -138,6 +138,18 @@ void expect_same_outcome(const Subject &subject, const Outcome &reference, const
     }
 }
 
+void expect_deterministic(const Subject &subject)
+{
+    TempDir dir;
+    Outcome first, second;
+    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "first.out", first));
+    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "second.out", second));
+    EXPECT_EQ(exit_code(first.status), 0) << describe_status(first.status) << "\n" << first.output;
+    // Subjects that check a property themselves print MISMATCH when it fails.
+    EXPECT_EQ(first.output.find("MISMATCH"), std::string::npos) << first.output;
+    expect_same_outcome(subject, first, second, "second uninterrupted run");
+}
+
 void checkpoint_kill_restart_matches_reference(const Subject &subject)
 {
     TempDir dir;

@@ -69,6 +69,9 @@ private:
     std::string path_;
 };
 
+// Two uninterrupted runs agree (exit 0, same output and files); otherwise
+// comparing a restarted run with one means nothing.
+void expect_deterministic(const Subject &subject);
 // Full standard procedure: reference run; run under cr_run; wait for
 // progress; cr_checkpoint --kill; cr_restart; compare with the reference.
 void checkpoint_kill_restart_matches_reference(const Subject &subject);

@@ -17,17 +17,6 @@ Subject shared_counter(const std::string &procs, const std::string &kind = "anon
     return {"shared_counter", {procs, "40", "30", kind}, 10, {}, false};
 }
 
-void expect_deterministic(const Subject &subject)
-{
-    TempDir dir;
-    Outcome first, second;
-    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "first.out", first));
-    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "second.out", second));
-    EXPECT_EQ(exit_code(first.status), 0) << describe_status(first.status) << "\n" << first.output;
-    EXPECT_EQ(first.output.find("MISMATCH"), std::string::npos) << first.output;
-    expect_same_outcome(subject, first, second, "second uninterrupted run");
-}
-
 TEST(SubjectDeterminism, SharedCounterTwoProcesses) { expect_deterministic(shared_counter("2")); }
 TEST(SubjectDeterminism, SharedCounterThreeProcesses) { expect_deterministic(shared_counter("3")); }
 

@@ -9,16 +9,6 @@
 namespace crtest {
 namespace {
 
-void expect_deterministic(const Subject &subject)
-{
-    TempDir dir;
-    Outcome first, second;
-    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "first.out", first));
-    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "second.out", second));
-    EXPECT_EQ(exit_code(first.status), 0) << describe_status(first.status) << "\n" << first.output;
-    expect_same_outcome(subject, first, second, "second uninterrupted run");
-}
-
 TEST(SubjectDeterminism, Counting) { expect_deterministic(subjects::counting()); }
 TEST(SubjectDeterminism, HeapGrowth) { expect_deterministic(subjects::heap_growth()); }
 TEST(SubjectDeterminism, FpuRegs) { expect_deterministic(subjects::fpu_regs()); }

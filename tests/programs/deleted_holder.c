@@ -17,9 +17,8 @@ int main(int argc, char **argv)
     long ticks = arg_long(argc, argv, 2, 150);
     long interval_ms = arg_long(argc, argv, 3, 10);
     if (strcmp(mode, "big") == 0) {
-        /* fd 40 whatever the caller left open, so the refusal names a known fd */
-        int fd = memfd_create("too-big", 0);
-        if (fd < 0 || dup2(fd, 40) != 40 || close(fd) != 0 || ftruncate(40, 65l << 20) != 0) {
+        int fd = move_fd(memfd_create("too-big", 0), 40);
+        if (ftruncate(fd, 65l << 20) != 0) {
             perror("memfd");
             return 2;
         }
@@ -33,8 +32,8 @@ int main(int argc, char **argv)
         close(fd);
         unlink("mapped.tmp");
     } else if (strcmp(mode, "bigfile") == 0) {
-        int fd = open("big.dat", O_RDWR | O_CREAT | O_TRUNC, 0600); /* fd 3 */
-        if (fd < 0 || ftruncate(fd, 65l << 20) != 0) {
+        int fd = move_fd(open("big.dat", O_RDWR | O_CREAT | O_TRUNC, 0600), 40);
+        if (ftruncate(fd, 65l << 20) != 0) {
             perror("big.dat");
             return 2;
         }

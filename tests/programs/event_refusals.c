@@ -20,18 +20,18 @@ int main(int argc, char **argv)
         return 2;
     }
     if (strcmp(argv[1], "epoll-closed") == 0) {
-        int ep = epoll_create1(0);
-        int ev = eventfd(0, 0);
+        int ep = move_fd(epoll_create1(0), 40);
+        int ev = move_fd(eventfd(0, 0), 41);
         struct epoll_event e = {EPOLLIN, {.u64 = 7}};
         epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e);
         int keep = dup(ev);
         close(ev);
         printf("epoll %d watches closed fd %d (file kept open by fd %d)\n", ep, ev, keep);
     } else if (strcmp(argv[1], "pidfd-outside") == 0) {
-        int fd = (int)syscall(SYS_pidfd_open, getppid(), 0);
+        int fd = move_fd((int)syscall(SYS_pidfd_open, getppid(), 0), 40);
         printf("pidfd %d of parent %d\n", fd, (int)getppid());
     } else if (strcmp(argv[1], "inotify-raw") == 0) {
-        int in = inotify_init1(0);
+        int in = move_fd(inotify_init1(0), 40);
         long wd = syscall(SYS_inotify_add_watch, in, "/", IN_CREATE);
         printf("inotify %d watches / as wd %ld, added behind the agent's back\n", in, wd);
     } else {

@@ -101,4 +101,14 @@ static inline int consume_resume_probe(void)
     return unlink("resume.probe") == 0;
 }
 
+/* Moves fd to number `to` (dup2 + close), so tests can name it whatever fds
+ * the caller (ctest, CI) left open. Exits on failure. */
+static inline int move_fd(int fd, int to)
+{
+    if (fd < 0 || dup2(fd, to) != to || close(fd) != 0) {
+        perror("move_fd");
+        exit(2);
+    }
+    return to;
+}
 #endif
