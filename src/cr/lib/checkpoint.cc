@@ -458,8 +458,10 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
 CheckpointOutcome Checkpoint(const CheckpointRequest& req) {
   // A child that just exited and is not reaped yet (a zombie), or a vfork
   // child that has not exec'd, makes an attempt fail with EAGAIN; these states
-  // normally last moments, so try again for about two seconds.
-  double give_up = Seconds() + 2.0;
+  // normally last moments, so try again. A job script forking commands in a
+  // loop makes a fresh zombie in most attempts (its parent is frozen before it
+  // can reap), so give it ten seconds: each attempt that fails costs ~50 ms.
+  double give_up = Seconds() + 10.0;
   for (;;) {
     CheckpointOutcome out = CheckpointOnce(req);
     if (out.exit_code != EAGAIN || Seconds() > give_up) return out;
