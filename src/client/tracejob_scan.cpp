@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <sstream>
 
 namespace reprise::client {
@@ -29,7 +30,9 @@ static bool names(const std::string& text, const std::string& id) {
   return false;
 }
 
-std::vector<TraceLine> trace_accounting(const std::string& content, const std::string& id) {
+// Calls `pick(line, n)` for each time-stamped line (n counts from 1); keeps what it returns.
+template <typename Pick>
+static std::vector<TraceLine> scan_stamped(const std::string& content, Pick pick) {
   std::vector<TraceLine> out;
   std::istringstream in(content);
   std::string line;
@@ -37,30 +40,29 @@ std::vector<TraceLine> trace_accounting(const std::string& content, const std::s
   while (std::getline(in, line)) {
     ++n;
     if (!stamped(line)) continue;
-    // STAMP;T;ID;MESSAGE
-    size_t t = 20;
-    size_t id_start = line.find(';', t);
-    if (id_start == std::string::npos) continue;
-    size_t id_end = line.find(';', id_start + 1);
-    if (id_end == std::string::npos || line.substr(id_start + 1, id_end - id_start - 1) != id) continue;
-    out.push_back({line.substr(0, 19), 'A', line.substr(t, id_start - t) + "    " + line.substr(id_end + 1), n});
+    if (std::optional<TraceLine> kept = pick(line, n)) out.push_back(std::move(*kept));
   }
   return out;
 }
 
+std::vector<TraceLine> trace_accounting(const std::string& content, const std::string& id) {
+  return scan_stamped(content, [&](const std::string& line, long n) -> std::optional<TraceLine> {
+    // STAMP;T;ID;MESSAGE
+    size_t t = 20;
+    size_t id_start = line.find(';', t);
+    if (id_start == std::string::npos) return std::nullopt;
+    size_t id_end = line.find(';', id_start + 1);
+    if (id_end == std::string::npos || line.substr(id_start + 1, id_end - id_start - 1) != id) return std::nullopt;
+    return TraceLine{line.substr(0, 19), 'A', line.substr(t, id_start - t) + "    " + line.substr(id_end + 1), n};
+  });
+}
+
 std::vector<TraceLine> trace_log(const std::string& content, const std::string& id, char source) {
-  std::vector<TraceLine> out;
-  std::istringstream in(content);
-  std::string line;
-  long n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (!stamped(line)) continue;
+  return scan_stamped(content, [&](const std::string& line, long n) -> std::optional<TraceLine> {
     std::string text = line.substr(20);
-    if (!names(text, id)) continue;
-    out.push_back({line.substr(0, 19), source, text, n});
-  }
-  return out;
+    if (!names(text, id)) return std::nullopt;
+    return TraceLine{line.substr(0, 19), source, text, n};
+  });
 }
 
 static std::string sortable(const std::string& stamp) {

@@ -339,7 +339,10 @@ TEST_F(CkJobs, FailingCheckpointScriptKeepsJobRunning) {
 // 99 once a second, test.sh, qsub -c enabled,periodic,shutdown,interval=1 test.sh, qstat,
 // qhold, qstat -f (checkpoint_dir, checkpoint_name), qrls, the count continues to 99.
 TEST(CkSeed, WalkThroughWordForWord) {
-  const char* user = "reprise_seed";
+  // One user per checkout (stable across reruns), so checkouts testing at once do not share a home.
+  std::string exe = std::filesystem::canonical("/proc/self/exe").string();
+  std::string user_name = "rseed" + std::to_string(std::hash<std::string>{}(exe) % 100000);
+  const char* user = user_name.c_str();
   uid_t uid = ensure_user(user);
   Cluster c;
   ASSERT_TRUE(c.ok());

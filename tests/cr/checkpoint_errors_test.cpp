@@ -168,5 +168,43 @@ TEST(CheckpointErrors, UnwritableDirectoryExits13LeavesNoImageAndProcessContinue
     expect_still_running(app.pid(), dir.file("run.out"));
 }
 
+// A checkpointer killed while it writes (the mom kills it when the job is deleted) leaves no
+// file in the image directory: the image has no name until it is complete.
+TEST(CheckpointErrors, KilledWhileWritingLeavesNoFileAndProcessContinues)
+{
+    ASSERT_EQ(missing_tools(), "");
+    TempDir dir;
+    std::string images = dir.file("images");
+    ASSERT_EQ(mkdir(images.c_str(), 0755), 0);
+    Subject subject{"big_memory", {"512", "40", "50"}, 2, {}, false};
+    std::optional<Process> app;
+    ASSERT_NO_FATAL_FAILURE(start_under_cr_run(subject, dir, "run.out", 2, app));
+    Process checkpointer = Process::spawn({tool("cr_checkpoint"), "--file", images + "/image.rpr",
+                                           std::to_string(app->pid())},
+                                          {dir.path(), dir.file("ckpt.out"), dir.file("ckpt.err"), {}, {}});
+    // Wait until the checkpointer holds its image file open, then kill it mid-write.
+    std::string fd_dir = "/proc/" + std::to_string(checkpointer.pid()) + "/fd";
+    bool writing = false;
+    for (int i = 0; i < 2000 && !writing && !checkpointer.exited(); ++i) {
+        for (const std::string &fd : list_dir(fd_dir)) {
+            char target[4096];
+            ssize_t n = readlink((fd_dir + "/" + fd).c_str(), target, sizeof target - 1);
+            if (n > 0 && std::string(target, n).rfind(images + "/", 0) == 0)
+                writing = true;
+        }
+        if (!writing)
+            usleep(1000);
+    }
+    ASSERT_TRUE(writing) << "cr_checkpoint never opened its image; stderr: " << read_file(dir.file("ckpt.err"));
+    kill(checkpointer.pid(), SIGKILL);
+    ASSERT_TRUE(checkpointer.wait(10s));
+    ASSERT_FALSE(file_exists(images + "/image.rpr"))
+        << "the checkpoint finished before it was killed: the subject is too small to test this";
+    expect_still_running(app->pid(), dir.file("run.out"));
+    std::vector<std::string> left = list_dir(images);
+    EXPECT_TRUE(left.empty()) << "left behind in the image directory: " << left.front();
+    app->kill_tree();
+}
+
 } // namespace
 } // namespace crtest

@@ -150,74 +150,79 @@ void expect_deterministic(const Subject &subject)
     expect_same_outcome(subject, first, second, "second uninterrupted run");
 }
 
+// What every variant starts with: the reference run, then the subject under
+// cr_run with its first lines written.
+struct VariantRun {
+    TempDir dir;
+    StartLog starts{dir};
+    Outcome reference;
+    std::optional<Process> app;
+};
+
+static void start_variant(const Subject &subject, VariantRun &run)
+{
+    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, run.dir, "reference.out", run.reference));
+    ASSERT_NO_FATAL_FAILURE(start_under_cr_run(subject, run.dir, "checkpointed.out",
+                                               subject.checkpoint_after_lines, run.app));
+    ASSERT_EQ(run.starts.starts(), 2u) << "start log not written: the subject does not call note_start()";
+}
+
+// `cr_checkpoint --kill` of `process` (cr_run or cr_restart), which must then
+// mirror its program's SIGKILL.
+static void checkpoint_kill(Process &process, const std::string &image, const TempDir &dir, const char *what)
+{
+    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(process.pid(), image, {"--kill"}, dir.path()));
+    auto status = process.wait(10s);
+    ASSERT_TRUE(status) << what << " still running 10 s after cr_checkpoint --kill";
+    EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL)
+        << what << " should mirror the program's SIGKILL, got " << describe_status(*status);
+}
+
+// The last restart runs to the end and must match the reference, with main() never run again.
+static void finish_variant(const Subject &subject, VariantRun &run, const std::string &image, const char *what)
+{
+    Outcome restarted;
+    ASSERT_NO_FATAL_FAILURE(restart_to_completion(subject, run.dir, image, "checkpointed.out", restarted));
+    expect_same_outcome(subject, run.reference, restarted, what);
+    EXPECT_EQ(run.starts.starts(), 2u)
+        << "the program's main() ran again: cr_restart re-executed the command instead of restoring it";
+}
+
 void checkpoint_kill_restart_matches_reference(const Subject &subject)
 {
-    TempDir dir;
-    StartLog starts(dir);
-    Outcome reference;
-    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "reference.out", reference));
-
-    std::optional<Process> app;
-    ASSERT_NO_FATAL_FAILURE(
-        start_under_cr_run(subject, dir, "checkpointed.out", subject.checkpoint_after_lines, app));
-    ASSERT_EQ(starts.starts(), 2u) << "start log not written: the subject does not call note_start()";
-    std::string image = dir.file("image.rpr");
-    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(app->pid(), image, {"--kill"}, dir.path()));
-    auto status = app->wait(10s);
-    ASSERT_TRUE(status) << "cr_run still running 10 s after cr_checkpoint --kill";
-    EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL)
-        << "cr_run should mirror the program's SIGKILL, got " << describe_status(*status);
-
-    Outcome restarted;
-    ASSERT_NO_FATAL_FAILURE(restart_to_completion(subject, dir, image, "checkpointed.out", restarted));
-    expect_same_outcome(subject, reference, restarted, "after checkpoint --kill + restart");
-    EXPECT_EQ(starts.starts(), 2u)
-        << "the program's main() ran again: cr_restart re-executed the command instead of restoring it";
+    VariantRun run;
+    ASSERT_NO_FATAL_FAILURE(start_variant(subject, run));
+    std::string image = run.dir.file("image.rpr");
+    ASSERT_NO_FATAL_FAILURE(checkpoint_kill(*run.app, image, run.dir, "cr_run"));
+    finish_variant(subject, run, image, "after checkpoint --kill + restart");
 }
 
 void live_checkpoint_sigkill_restart_matches_reference(const Subject &subject)
 {
-    TempDir dir;
-    StartLog starts(dir);
-    Outcome reference;
-    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "reference.out", reference));
-
-    std::optional<Process> app;
-    ASSERT_NO_FATAL_FAILURE(
-        start_under_cr_run(subject, dir, "checkpointed.out", subject.checkpoint_after_lines, app));
-    std::string image = dir.file("image.rpr");
-    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(app->pid(), image, {}, dir.path()));
+    VariantRun run;
+    ASSERT_NO_FATAL_FAILURE(start_variant(subject, run));
+    std::string image = run.dir.file("image.rpr");
+    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(run.app->pid(), image, {}, run.dir.path()));
     // The program goes on after the checkpoint; what it does now is lost
     // with the node, and the restart must not repeat or miss any of it.
-    size_t at_checkpoint = count_lines(dir.file("checkpointed.out"));
-    wait_for_lines(dir.file("checkpointed.out"), at_checkpoint + 2, 2s);
-    app->kill_tree();
-
-    Outcome restarted;
-    ASSERT_NO_FATAL_FAILURE(restart_to_completion(subject, dir, image, "checkpointed.out", restarted));
-    expect_same_outcome(subject, reference, restarted, "after live checkpoint, SIGKILL, restart");
-    EXPECT_EQ(starts.starts(), 2u)
-        << "the program's main() ran again: cr_restart re-executed the command instead of restoring it";
+    size_t at_checkpoint = count_lines(run.dir.file("checkpointed.out"));
+    wait_for_lines(run.dir.file("checkpointed.out"), at_checkpoint + 2, 2s);
+    run.app->kill_tree();
+    finish_variant(subject, run, image, "after live checkpoint, SIGKILL, restart");
 }
 
 void checkpoint_restart_twice_matches_reference(const Subject &subject)
 {
-    TempDir dir;
-    StartLog starts(dir);
-    Outcome reference;
-    ASSERT_NO_FATAL_FAILURE(run_uninterrupted(subject, dir, "reference.out", reference));
-
-    std::optional<Process> app;
-    ASSERT_NO_FATAL_FAILURE(
-        start_under_cr_run(subject, dir, "checkpointed.out", subject.checkpoint_after_lines, app));
+    VariantRun run;
+    ASSERT_NO_FATAL_FAILURE(start_variant(subject, run));
+    const TempDir &dir = run.dir;
     std::string first = dir.file("first.rpr");
-    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(app->pid(), first, {"--kill"}, dir.path()));
-    ASSERT_TRUE(app->wait(10s)) << "cr_run still running 10 s after cr_checkpoint --kill";
+    ASSERT_NO_FATAL_FAILURE(checkpoint_kill(*run.app, first, dir, "cr_run"));
 
     // Restart in the background and let it show progress (two more lines),
     // leaving most of the run for the second restart to finish.
     size_t at_first = count_lines(dir.file("checkpointed.out"));
-    size_t total = line_count(reference.output);
+    size_t total = line_count(run.reference.output);
     ASSERT_GT(total, at_first + 4) << subject.program << " is too short for a second checkpoint";
     size_t target = at_first + 2;
     std::optional<Process> restarted;
@@ -227,17 +232,8 @@ void checkpoint_restart_twice_matches_reference(const Subject &subject)
         << "restarted " << subject.program << " made no progress; cr_restart stderr: "
         << read_file(dir.file("restart1.err"));
     std::string second = dir.file("second.rpr");
-    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(restarted->pid(), second, {"--kill"}, dir.path()));
-    auto status = restarted->wait(10s);
-    ASSERT_TRUE(status) << "cr_restart still running 10 s after its tree was checkpointed with --kill";
-    EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL)
-        << "cr_restart should mirror the program's SIGKILL, got " << describe_status(*status);
-
-    Outcome final_run;
-    ASSERT_NO_FATAL_FAILURE(restart_to_completion(subject, dir, second, "checkpointed.out", final_run));
-    expect_same_outcome(subject, reference, final_run, "checkpoint -> restart -> checkpoint -> restart");
-    EXPECT_EQ(starts.starts(), 2u)
-        << "the program's main() ran again: cr_restart re-executed the command instead of restoring it";
+    ASSERT_NO_FATAL_FAILURE(checkpoint_kill(*restarted, second, dir, "cr_restart"));
+    finish_variant(subject, run, second, "checkpoint -> restart -> checkpoint -> restart");
 }
 
 void all_variants_match_reference(const Subject &subject)

@@ -203,7 +203,15 @@ class TempImage {
  public:
   TempImage(const std::string& final_path, const ProcInfo& owner) : final_(final_path) {
     temp_ = DirOf(final_path) + "/." + BaseOf(final_path) + ".tmp." + std::to_string(getpid());
-    fd_ = open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
+    // Unnamed until Commit (O_TMPFILE), so a checkpointer killed while writing (qdel of a job
+    // being checkpointed) leaves nothing behind. File systems without O_TMPFILE get a named temp file.
+    fd_ = open(DirOf(final_path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0400);
+    if (fd_ >= 0) {
+      unnamed_ = true;
+      named_ = false;
+    } else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
+      fd_ = open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
+    }
     if (fd_ < 0) {
       int e = errno;
       throw Failure{e, "Unable to open file '" + final_path + "': " + strerror(e)};
@@ -216,7 +224,7 @@ class TempImage {
   }
   ~TempImage() {
     if (fd_ >= 0) close(fd_);
-    if (!committed_) unlink(temp_.c_str());
+    if (!committed_ && named_) unlink(temp_.c_str());
   }
   TempImage(const TempImage&) = delete;
   TempImage& operator=(const TempImage&) = delete;
@@ -228,6 +236,7 @@ class TempImage {
       int e = errno;
       throw Failure{e, "Checkpoint failed: syncing '" + final_ + "': " + strerror(e)};
     }
+    if (unnamed_) Name();
     close(fd_);
     fd_ = -1;
     if (rename(temp_.c_str(), final_.c_str()) != 0) {
@@ -243,8 +252,22 @@ class TempImage {
   }
 
  private:
+  // Gives the unnamed file its temp name (then renamed over the final name, as before). Through
+  // /proc/self/fd first: linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH.
+  void Name() {
+    std::string proc = "/proc/self/fd/" + std::to_string(fd_);
+    if (linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, temp_.c_str(), AT_SYMLINK_FOLLOW) != 0 &&
+        linkat(fd_, "", AT_FDCWD, temp_.c_str(), AT_EMPTY_PATH) != 0) {
+      int e = errno;
+      throw Failure{e, "Checkpoint failed: naming '" + final_ + "': " + strerror(e)};
+    }
+    named_ = true;
+  }
+
   std::string final_, temp_;
   int fd_ = -1;
+  bool unnamed_ = false;  // O_TMPFILE: no name until Commit
+  bool named_ = true;     // temp_ exists on disk (removed unless committed)
   bool committed_ = false;
 };
 
