@@ -7,7 +7,8 @@ namespace reprise {
 bool torque_attribute_without_effect(const std::string& objtype, const std::string& name, TorqueValue& kind) {
   using V = TorqueValue;
   static const std::map<std::string, V> server = {
-      {"acl_group_sloppy", V::kBool}, {"allow_proxy_user", V::kBool}, {"authorized_users", V::kList}, {"auto_node_np", V::kBool},
+      {"acl_group_sloppy", V::kBool}, {"allow_proxy_user", V::kBool}, {"authorized_users", V::kList},
+      {"auto_node_np", V::kBool},
       {"automatic_requeue_exit_code", V::kInt}, {"cgroup_per_task", V::kBool}, {"checkpoint_defaults", V::kText},
       {"clone_batch_delay", V::kInt}, {"clone_batch_size", V::kInt}, {"copy_on_rerun", V::kBool},
       {"cray_enabled", V::kBool}, {"default_gpu_mode", V::kText}, {"disable_automatic_requeue", V::kBool},
@@ -18,10 +19,12 @@ bool torque_attribute_without_effect(const std::string& objtype, const std::stri
       {"job_force_cancel_time", V::kInt}, {"job_full_report_time", V::kInt}, {"job_log_file_max_size", V::kInt},
       {"job_log_file_roll_depth", V::kInt}, {"job_log_keep_days", V::kInt}, {"job_nanny", V::kBool},
       {"job_start_timeout", V::kInt}, {"job_stat_rate", V::kInt}, {"job_suffix_alias", V::kText},
-      {"job_sync_timeout", V::kInt}, {"keep_default_queue", V::kBool}, {"legacy_vmem", V::kBool}, {"lock_file", V::kText}, {"lock_file_check_time", V::kInt},
+      {"job_sync_timeout", V::kInt}, {"keep_default_queue", V::kBool}, {"legacy_vmem", V::kBool},
+      {"lock_file", V::kText}, {"lock_file_check_time", V::kInt},
       {"lock_file_update_time", V::kInt}, {"log_events", V::kInt}, {"log_file_max_size", V::kInt},
       {"log_file_roll_depth", V::kInt}, {"log_keep_days", V::kInt}, {"mail_body_fmt", V::kText},
-      {"mail_domain", V::kText}, {"mail_subject_fmt", V::kText}, {"max_slot_limit", V::kInt}, {"max_threads", V::kInt}, {"min_threads", V::kInt},
+      {"mail_domain", V::kText}, {"mail_subject_fmt", V::kText}, {"max_slot_limit", V::kInt},
+      {"max_threads", V::kInt}, {"min_threads", V::kInt},
       {"moab_array_compatible", V::kBool}, {"mom_job_sync", V::kBool}, {"no_mail_force", V::kBool},
       {"node_pack", V::kBool}, {"node_ping_rate", V::kInt}, {"node_submit_exceptions", V::kList},
       {"np_default", V::kInt}, {"nppcu", V::kInt}, {"owner_purge", V::kBool}, {"pass_cpuclock", V::kBool},

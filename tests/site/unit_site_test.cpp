@@ -123,7 +123,11 @@ TEST(TorqueServerDump, EveryAttributeIsKnown) {
   int checked = 0;
   const std::set<std::string> effective_server = {"scheduling", "managers", "operators", "default_queue", "mail_from",
                                                   "query_other_jobs", "node_check_rate", "tcp_timeout",
-                                                  "keep_completed", "next_job_number", "allow_node_submit"};
+                                                  "keep_completed", "next_job_number", "allow_node_submit",
+                                                  // enforced by policy.cpp, limits and arrays
+                                                  "acl_hosts", "acl_host_enable", "acl_users", "acl_user_enable",
+                                                  "acl_logic_or", "kill_delay", "max_job_array_size", "max_user_run",
+                                                  "max_user_queuable"};
   while (std::getline(in, line)) {
     std::istringstream words(line);
     std::string verb, type, first, name;
@@ -135,7 +139,10 @@ TEST(TorqueServerDump, EveryAttributeIsKnown) {
     TorqueValue kind;
     bool known = torque_attribute_without_effect(type, name, kind) || effective_server.count(name) ||
                  std::set<std::string>{"queue_type", "enabled", "started", "keep_completed", "route_destinations",
-                                       "max_running", "max_queuable"}.count(name);
+                                       "max_running", "max_queuable", "max_user_run", "max_user_queuable",
+                                       "acl_groups", "acl_group_enable", "acl_hosts", "acl_host_enable",
+                                       "acl_logic_or", "acl_users", "acl_user_enable", "disallowed_types"}
+                     .count(name);
     EXPECT_TRUE(known) << line;
     ++checked;
   }

@@ -207,7 +207,6 @@ class TempImage {
     // being checkpointed) leaves nothing behind. File systems without O_TMPFILE get a named temp file.
     fd_ = open(DirOf(final_path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0400);
     if (fd_ >= 0) {
-      unnamed_ = true;
       named_ = false;
     } else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
       fd_ = open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
@@ -236,7 +235,7 @@ class TempImage {
       int e = errno;
       throw Failure{e, "Checkpoint failed: syncing '" + final_ + "': " + strerror(e)};
     }
-    if (unnamed_) Name();
+    if (!named_) Name();  // O_TMPFILE: no name until now
     close(fd_);
     fd_ = -1;
     if (rename(temp_.c_str(), final_.c_str()) != 0) {
@@ -266,8 +265,7 @@ class TempImage {
 
   std::string final_, temp_;
   int fd_ = -1;
-  bool unnamed_ = false;  // O_TMPFILE: no name until Commit
-  bool named_ = true;     // temp_ exists on disk (removed unless committed)
+  bool named_ = true;  // temp_ exists on disk (removed unless committed); false for O_TMPFILE until Commit
   bool committed_ = false;
 };
 
