@@ -124,24 +124,12 @@ TEST(CheckpointErrors, DiskFullExits28LeavesNoImageAndProcessContinues)
     expect_same_outcome(subject, reference, finished, "after a failed (disk full) checkpoint");
 }
 
-// Creates the unprivileged test user if needed; returns its passwd entry.
-const passwd *test_user()
-{
-    if (getpwnam(kTestUser) == nullptr) {
-        std::string cmd = std::string("useradd -M -s /usr/sbin/nologin ") + kTestUser +
-                          " >/dev/null 2>&1";
-        if (system(cmd.c_str()) != 0)
-            return nullptr;
-    }
-    return getpwnam(kTestUser);
-}
-
 TEST(CheckpointErrors, UnwritableDirectoryExits13LeavesNoImageAndProcessContinues)
 {
     ASSERT_EQ(missing_tools(), "");
     if (geteuid() != 0)
         GTEST_SKIP() << "needs root to create and switch to the user " << kTestUser;
-    const passwd *pw = test_user();
+    const passwd *pw = unprivileged_test_user();
     ASSERT_NE(pw, nullptr) << "could not create user " << kTestUser;
     uid_t uid = pw->pw_uid;
     gid_t gid = pw->pw_gid;

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -308,6 +309,17 @@ bool process_alive(pid_t pid)
     if (close == std::string::npos || close + 2 >= stat.size())
         return false;
     return stat[close + 2] != 'Z' && stat[close + 2] != 'X';
+}
+
+const passwd *unprivileged_test_user()
+{
+    const char *name = "reprise_crtest";
+    if (getpwnam(name) == nullptr) {
+        std::string cmd = std::string("useradd -M -s /usr/sbin/nologin ") + name + " >/dev/null 2>&1";
+        if (system(cmd.c_str()) != 0)
+            return nullptr;
+    }
+    return getpwnam(name);
 }
 
 } // namespace crtest

@@ -3,6 +3,7 @@
 // Nothing here knows about the checkpoint engine; see cr_engine.h for that.
 #pragma once
 
+#include <pwd.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -72,6 +73,10 @@ struct RunResult {
 // stdout and stderr.
 RunResult run(const std::vector<std::string> &argv, const std::string &cwd, Millis timeout,
               std::optional<uid_t> uid = {}, std::optional<gid_t> gid = {});
+
+// The unprivileged user the root-only tests switch to ("reprise_crtest"),
+// created with useradd if needed; nullptr if it cannot be created.
+const passwd *unprivileged_test_user();
 
 // "exit 7", "killed by signal 9 (Killed)", ...
 std::string describe_status(int status);

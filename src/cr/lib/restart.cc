@@ -15,10 +15,12 @@
 #include <cstring>
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
 #include "lib/image_reader.h"
+#include "lib/owner_file_access.h"
 #include "lib/pid_namespace.h"
 #include "lib/restart_child.h"
 #include "lib/restore_files.h"
@@ -311,6 +313,10 @@ RestartFailure Restart(const RestartRequest& req) {
       throw Failure{e.code(), e.what()};
     }
     CheckCompatible(img);
+    int image_opened = open(req.path.c_str(), O_RDONLY | O_CLOEXEC);  // the caller's choice: opened as the caller
+    if (image_opened < 0) throw Failure{errno, "'" + req.path + "': " + strerror(errno)};
+    // Every path the image names is opened, created or rewritten as its owner would.
+    std::optional<OwnerFileAccess> as_owner(std::in_place, img.info.uid, img.info.gid);
     for (const ProcessImage& p : img.processes) CheckOpenFiles(p);
     std::string tried;
     const std::string restorer = EngineFile("cr_restorer", tried);
@@ -336,7 +342,7 @@ RestartFailure Restart(const RestartRequest& req) {
         if (IsObjectFile(f)) objects.insert({f.record.dev, f.record.ino});
     FdNumbers numbers = ChooseFdNumbers(img, distinct_paths, objects.size());
     files.SetFloor(numbers.floor);
-    int image_fd = files.Keep(open(req.path.c_str(), O_RDONLY | O_CLOEXEC));
+    int image_fd = files.Keep(image_opened);
     SharedMemoryObjects shared;
     shared.Create(img, image_fd, files);
     files.set_external_sockets_closed(req.external_sockets_closed);
@@ -381,6 +387,8 @@ RestartFailure Restart(const RestartRequest& req) {
       s.status_fd_number = numbers.status;
       s.pids_restored = req.restore_pid;
     }
+
+    as_owner.reset();  // namespaces and pids need root's own file access again
 
     TreeBuilder tree(img, setups, req.restore_pid, status_w);
     // Runs where the roots' parent will be: init of a new pid namespace, or here.

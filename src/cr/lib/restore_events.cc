@@ -4,7 +4,6 @@
 #include <linux/ioctl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/inotify.h>
 #include <sys/syscall.h>
@@ -15,8 +14,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 
+#include "lib/owner_file_access.h"
 #include "lib/restart_child.h"
 
 #ifndef TFD_IOC_SET_TICKS
@@ -102,11 +103,7 @@ void RestoredEvents::AddWatches(int fd, const ProcessImage& p, const FileEntry& 
   auto watches = e.watches;
   std::sort(watches.begin(), watches.end(), [](auto& a, auto& b) { return a.first.wd < b.first.wd; });
   // Root restarting someone's image must not watch what that user could not.
-  bool drop = geteuid() == 0 && uid_ != 0;
-  if (drop) {
-    setfsgid(gid_);
-    setfsuid(uid_);
-  }
+  std::optional<OwnerFileAccess> as_owner(std::in_place, uid_, gid_);
   std::set<int> placed;
   std::string failure;
   int failure_errno = 0;
@@ -132,10 +129,7 @@ void RestoredEvents::AddWatches(int fd, const ProcessImage& p, const FileEntry& 
     }
     if (!failure.empty()) break;
   }
-  if (drop) {
-    setfsuid(0);
-    setfsgid(0);
-  }
+  as_owner.reset();
   if (!failure.empty()) Fail(failure_errno, failure);
   fcntl(fd, F_SETFL, O_NONBLOCK);
   char buf[4096];

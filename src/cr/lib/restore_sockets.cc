@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/fsuid.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,6 +13,7 @@
 #include <set>
 #include <vector>
 
+#include "lib/owner_file_access.h"
 #include "lib/restart_child.h"
 
 namespace reprise::cr {
@@ -42,25 +42,8 @@ int GetInt(int fd, int level, int name) {
   return v;
 }
 
-// Path operations (bind, unlink) run with the image owner's filesystem
-// identity, so a restart as root cannot be steered into root's files.
-class AsOwner {
- public:
-  AsOwner(uid_t uid, gid_t gid) : active_(geteuid() == 0 && uid != 0) {
-    if (!active_) return;
-    old_gid_ = setfsgid(gid);
-    old_uid_ = setfsuid(uid);
-  }
-  ~AsOwner() {
-    if (!active_) return;
-    setfsuid(old_uid_);
-    setfsgid(old_gid_);
-  }
-
- private:
-  bool active_;
-  int old_uid_ = 0, old_gid_ = 0;
-};
+// Path operations (bind, unlink) run as OwnerFileAccess: a restart as root
+// cannot be steered into root's files.
 
 void SendAll(int from, const std::string& bytes, const std::string& to_addr, const std::string& where) {
   size_t done = 0;
@@ -120,7 +103,7 @@ void RestoredSockets::Bind(int fd, uint64_t ino, const std::string& addr, bool t
   const SavedSocket& s = all_.by_ino.at(ino);
   int family = static_cast<int>(s.rec.family);
   std::string path = family == AF_UNIX ? UnixPath(addr) : "";
-  AsOwner owner(img_->info.uid, img_->info.gid);
+  OwnerFileAccess owner(img_->info.uid, img_->info.gid);
   int cwd = -1;
   if (!path.empty() && path[0] != '/') {
     cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -254,7 +237,7 @@ void RestoredSockets::BuildPair(uint64_t a, uint64_t b) {
   refill_from_[client] = fds_[server];
   if (!listener) {
     if (!temp_path.empty() && !temp_existed) {
-      AsOwner owner(img_->info.uid, img_->info.gid);
+      OwnerFileAccess owner(img_->info.uid, img_->info.gid);
       unlink(temp_path.c_str());
     }
   }
@@ -315,7 +298,7 @@ void RestoredSockets::ConnectTo(uint64_t ino, const std::string& addr) {
   }
   int r;
   {
-    AsOwner owner(img_->info.uid, img_->info.gid);
+    OwnerFileAccess owner(img_->info.uid, img_->info.gid);
     r = connect(fds_.at(ino), reinterpret_cast<const sockaddr*>(addr.data()), static_cast<socklen_t>(addr.size()));
   }
   int e = errno;
@@ -378,7 +361,7 @@ void RestoredSockets::Refill(uint64_t ino) {
     } else {
       from = NewSocket(s);
       if (HasName(m.sender, static_cast<int>(s.rec.family))) {
-        AsOwner owner(img_->info.uid, img_->info.gid);
+        OwnerFileAccess owner(img_->info.uid, img_->info.gid);
         if (bind(from, reinterpret_cast<const sockaddr*>(m.sender.data()), static_cast<socklen_t>(m.sender.size())) != 0)
           throw Failure{errno, Where(ino) + ": cannot put back a datagram from " + AddressText(m.sender) +
                                    ", which is outside the job and taken: " + strerror(errno)};

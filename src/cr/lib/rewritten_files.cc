@@ -1,7 +1,6 @@
 #include "lib/rewritten_files.h"
 
 #include <fcntl.h>
-#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,25 +8,13 @@
 #include <cstring>
 #include <set>
 
+#include "lib/owner_file_access.h"
 #include "lib/restart_child.h"
 
 namespace reprise::cr {
 
-AsImageOwner::AsImageOwner(uid_t uid, gid_t gid) {
-  if (geteuid() != 0) return;
-  setfsgid(gid);
-  setfsuid(uid);
-  switched_ = true;
-}
-
-AsImageOwner::~AsImageOwner() {
-  if (!switched_) return;
-  setfsuid(0);
-  setfsgid(0);
-}
-
 int OpenForWriteBack(const Image& img, const std::string& path, mode_t create_mode) {
-  AsImageOwner as_owner(img.info.uid, img.info.gid);
+  OwnerFileAccess as_owner(img.info.uid, img.info.gid);
   int fd = open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT && create_mode)  // removed after the checkpoint: recreate it
     fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, create_mode);
@@ -86,7 +73,7 @@ void WriteBackRewrittenFiles(const Image& img) {
       close(fd);
       std::string journal = f.path + "-journal";
       if (!open_paths.count(journal)) {
-        AsImageOwner as_owner(img.info.uid, img.info.gid);
+        OwnerFileAccess as_owner(img.info.uid, img.info.gid);
         if (unlink(journal.c_str()) != 0 && errno != ENOENT)
           throw RestartError{errno, "cannot remove '" + journal + "', left by a transaction after the checkpoint: " +
                                         strerror(errno)};

@@ -11,19 +11,6 @@
 
 namespace reprise::cr {
 
-// While alive, the filesystem identity of cr_restart is the image's owner (when
-// running as root), so opens of the user's paths are checked as that user.
-class AsImageOwner {
- public:
-  AsImageOwner(uid_t uid, gid_t gid);
-  ~AsImageOwner();
-  AsImageOwner(const AsImageOwner&) = delete;
-  AsImageOwner& operator=(const AsImageOwner&) = delete;
-
- private:
-  bool switched_ = false;
-};
-
 // Opens a user's file read-write for writing back (O_NOFOLLOW, as the owner),
 // creating it with `create_mode` if it is gone and create_mode != 0.
 int OpenForWriteBack(const Image& img, const std::string& path, mode_t create_mode);
