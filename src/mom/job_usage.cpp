@@ -10,13 +10,14 @@
 #include "common/resources.h"
 #include "common/text_util.h"
 #include "mom/job_limits.h"
+#include "mom/mom_directives.h"
 #include "mom/mom.h"
 #include "mom/owner_process.h"
 
 namespace reprise::mom {
 
 void Mom::tell_job(const JobRecord& job, const std::string& line) {
-  std::string err_path = local_path(job.attr(job.attr("Join_Path") == "oe" ? "Output_Path" : "Error_Path"));
+  std::string err_path = output_path_on_node(config_, job.attr(job.attr("Join_Path") == "oe" ? "Output_Path" : "Error_Path"));
   // The path is the user's: append as the owner, never as root.
   Owner owner;
   std::string why, ignored;

@@ -583,25 +583,6 @@ void Mom::tick() {
     if (job.walltime_limit > 0 && !job.kill_deadline && now - job.start_time > job.walltime_limit) {
       tell_job(job, "=>> PBS: job killed: walltime " + std::to_string(now - job.start_time) +
                         " exceeded limit " + std::to_string(job.walltime_limit));
-      std::string msg = "=>> PBS: job killed: walltime " + std::to_string(now - job.start_time) +
-                        " exceeded limit " + std::to_string(job.walltime_limit) + "\n";
-      std::string err_path =
-          output_path_on_node(config_, job.attr(job.attr("Join_Path") == "oe" ? "Output_Path" : "Error_Path"));
-      // The path is the user's: append as the owner, never as root.
-      Owner owner;
-      std::string why, ignored;
-      if (resolve_owner(job, owner, why))
-        as_owner(owner, [&](std::string&) {
-          int fd = ::open(err_path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-          struct stat st{};
-          if (fd < 0) return 1;
-          if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-            ssize_t w = ::write(fd, msg.data(), msg.size());
-            (void)w;
-          }
-          ::close(fd);
-          return 0;
-        }, ignored);
       log_line("job " + id + " exceeded its walltime; killing it");
       abandon_checkpoint(job, "the job exceeded its walltime");
       kill_session(job, SIGTERM);
