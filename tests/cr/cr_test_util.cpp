@@ -76,6 +76,11 @@ Process Process::spawn(const std::vector<std::string> &argv, const SpawnOptions 
         redirect(0, "", O_RDONLY);
         redirect(1, options.stdout_path, O_WRONLY | O_CREAT | O_TRUNC);
         redirect(2, options.stderr_path, O_WRONLY | O_CREAT | O_TRUNC);
+        // A subject run as another user must not inherit the test's own
+        // descriptors (ctest's log file, root's): its image would name files
+        // that user cannot reopen.
+        if (options.uid)
+            close_range(3, ~0U, 0);
         // The test binary may run with signals blocked or ignored by ctest.
         sigset_t none;
         sigemptyset(&none);
