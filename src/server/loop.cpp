@@ -477,6 +477,7 @@ void Server::housekeeping() {
   last_housekeeping_ = now_seconds();
   check_nodes();
   check_idle();
+  route_waiting_jobs();
   long keep = 0;
   parse_int(attr_or(st_.attrs, "keep_completed", "0"), keep);
   std::vector<long> purge;
