@@ -395,6 +395,8 @@ class SiteRoute : public Site {
 };
 
 TEST_F(SiteRoute, AJobWaitsInTheRouteQueueUntilADestinationIsEnabled) {
+  Result list = c.cmd("", {"qmgr", "-c", "list queue rq"});
+  EXPECT_TRUE(has(list.out, "route_retry_time = 1\n")) << list.out << list.err;  // acted on: no "(no effect" mark
   std::string id = submit("echo routed\n", {"-q", "rq"});
   ASSERT_FALSE(id.empty());
   EXPECT_EQ(c.attr(id, "queue"), "rq");

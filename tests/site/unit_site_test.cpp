@@ -141,6 +141,7 @@ TEST(TorqueServerDump, EveryAttributeIsKnown) {
     TorqueValue kind;
     bool known = torque_attribute_without_effect(type, name, kind) || effective_server.count(name) ||
                  std::set<std::string>{"queue_type", "enabled", "started", "keep_completed", "route_destinations",
+                                       "route_retry_time", "route_lifetime", "route_held_jobs",
                                        "max_running", "max_queuable", "max_user_run", "max_user_queuable",
                                        "acl_groups", "acl_group_enable", "acl_hosts", "acl_host_enable",
                                        "acl_logic_or", "acl_users", "acl_user_enable", "disallowed_types"}
