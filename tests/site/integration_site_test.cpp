@@ -1,7 +1,8 @@
 // A TORQUE site's setup on real daemons (issue 14): prologue/epilogue proven by marker files,
 // a failing prologue requeuing, aborting or holding the job, $prologalarm, $tmpdir,
 // $job_output_file_umask, accounting records parsed back and read by tracejob, a TORQUE
-// `print server` dump fed to qmgr, route queues, and server_priv/nodes read at every start.
+// `print server` dump fed to qmgr, route queues (and their retry), $node_check_script taking the
+// node down and back, and server_priv/nodes read at every start.
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
