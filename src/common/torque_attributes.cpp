@@ -36,8 +36,7 @@ bool torque_attribute_without_effect(const std::string& objtype, const std::stri
       {"acl_group_sloppy", V::kBool}, {"alter_router", V::kBool}, {"features_required", V::kList},
       {"from_route_only", V::kBool}, {"ghost_queue", V::kBool}, {"is_transit", V::kBool},
       {"max_group_run", V::kInt},
-      {"kill_delay", V::kInt}, {"required_login_property", V::kText}, {"route_held_jobs", V::kBool},
-      {"route_lifetime", V::kInt}, {"route_retry_time", V::kInt}, {"route_waiting_jobs", V::kBool},
+      {"kill_delay", V::kInt}, {"required_login_property", V::kText}, {"route_waiting_jobs", V::kBool},
       {"Priority", V::kInt}};
   const auto& table = objtype == "server" ? server : queue;
   if (objtype != "server" && objtype != "queue") return false;

@@ -70,6 +70,8 @@ bool Mom::setup(std::string& error) {
   std::string cfg_path = mom_priv_dir(home_) + "/config";
   read_file(cfg_path, text);  // a missing config means all defaults
   if (!parse_mom_config(text, config_, error)) return false;
+  health_.configure(health_check_config(config_, config_.warnings));
+  health_.start(now_seconds());  // its first verdict goes with the registration when it is in by then
   jobs_dir_ = mom_priv_dir(home_) + "/jobs";
   ::mkdir(mom_priv_dir(home_).c_str(), 0751);
   ::mkdir(jobs_dir_.c_str(), 0751);
@@ -186,7 +188,10 @@ std::map<std::string, std::string> Mom::node_status() const {
   std::vector<std::string> running;
   for (const auto& [id, job] : jobs_)
     if (!job.finished) running.push_back(id);
-  return read_node_status(running, home_);
+  auto status = read_node_status(running, home_);
+  if (!health_.message().empty()) status["message"] = health_.message();
+  if (health_.down()) status["state"] = "down";
+  return status;
 }
 
 wire::JobReport Mom::report(const JobRecord& job) const {
@@ -472,6 +477,18 @@ void Mom::start_job(const wire::MomCommand& cmd) {
     finish(jobs_[job.id], -1, "mom cannot store the job: " + error);
     return;
   }
+  if (health_.enabled() && health_.config().at_job_start) {
+    // $node_check_interval ...,jobstart: the job waits for the check, as in TORQUE.
+    if (health_.run_now() && server_fd_ >= 0) send_status();
+    if (health_.down()) {
+      jobs_[job.id] = job;
+      // Handed back like a job whose prologue failed: the server requeues it (mom_link.cpp),
+      // and the status just sent keeps it off this node.
+      jobs_[job.id].used["reprise_prologue"] = "requeue";
+      finish(jobs_[job.id], -1, "Job requeued: node health check failed at job start: " + health_.message());
+      return;
+    }
+  }
   if (!launch_job(home_, config_, job, error)) {
     log_line("job " + job.id + " failed to start: " + error);
     jobs_[job.id] = job;
@@ -533,6 +550,7 @@ void Mom::finish(JobRecord& job, int exit_status, const std::string& comment) {
   }
   log_line("job " + job.id + " ended, exit status " + std::to_string(exit_status));
   send_obit(job);
+  if (health_.config().at_job_end) health_.start(now_seconds());
 }
 
 void Mom::send_obit(JobRecord& job) {
@@ -561,19 +579,14 @@ void Mom::tick() {
   long interval = 45;  // TORQUE's default $status_update_time
   if (auto it = config_.values.find("status_update_time"); it != config_.values.end())
     parse_int(trim(it->second), interval);
-  if (server_fd_ >= 0 && now - last_status_ >= std::max(1L, interval)) {
+  if (now - last_status_ >= std::max(1L, interval)) {
     // Periodic node status (load, memory), as TORQUE moms send it; the server takes a
     // node whose mom stays silent for node_check_rate seconds as down.
     last_status_ = now;
-    wire::Request status;
-    status.set_version(kProtocolVersion);
-    status.set_op("mom_status");
-    for (const auto& [k, v] : node_status()) (*status.mutable_status())[k] = v;
-    // With it, what each running job has used so far (resources_used.*).
-    for (const auto& [id, job] : jobs_)
-      if (!job.finished) *status.add_jobs() = report(job);
-    send(status);
+    ++status_intervals_;
+    if (server_fd_ >= 0) send_status();
   }
+  health_tick(now);
   for (auto& [id, job] : jobs_) {
     if (job.finished) {
       // Unacknowledged end of job: say it again (the server may have missed it).
@@ -595,6 +608,27 @@ void Mom::tick() {
     }
     if (!job.finished) update_usage(job, now);
   }
+}
+
+void Mom::send_status() {
+  wire::Request status;
+  status.set_version(kProtocolVersion);
+  status.set_op("mom_status");
+  for (const auto& [k, v] : node_status()) (*status.mutable_status())[k] = v;
+  // With it, what each running job has used so far (resources_used.*).
+  for (const auto& [id, job] : jobs_)
+    if (!job.finished) *status.add_jobs() = report(job);
+  send(status);
+}
+
+void Mom::health_tick(long now) {
+  if (!health_.enabled()) return;
+  long every = health_.config().every;
+  if (every > 0 && status_intervals_ >= every) {
+    status_intervals_ = 0;
+    health_.start(now);
+  }
+  if (health_.poll(now) && server_fd_ >= 0) send_status();
 }
 
 void Mom::recover_checkpoint(JobRecord& job, bool report, bool now) {

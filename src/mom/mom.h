@@ -10,6 +10,7 @@
 #include "common/pbs_home.h"
 #include "common/wire.h"
 #include "mom/checkpoint.h"
+#include "mom/health_check.h"
 #include "mom/job_record.h"
 #include "reprise.pb.h"
 
@@ -56,6 +57,10 @@ class Mom {
   void shutdown_checkpoints();
   wire::JobReport report(const JobRecord& job) const;
   std::map<std::string, std::string> node_status() const;
+  void send_status();  // node status and the running jobs' resources_used
+  // $node_check_script (health_check.h): runs it every $node_check_interval status
+  // intervals; a changed verdict is sent at once.
+  void health_tick(long now);
   // Resource use and limits of running jobs (job_usage.cpp).
   void update_usage(JobRecord& job, long now);
   void release_cgroup(JobRecord& job);             // at the job's end: final usage, cgroup removed
@@ -79,6 +84,8 @@ class Mom {
   std::map<int, std::string> checkpoint_pidfds_;  // pidfd of a checkpoint command -> job id
   long next_connect_ = 0;
   long last_status_ = 0;  // when node status was last sent
+  HealthCheck health_;
+  long status_intervals_ = 0;  // status intervals since the health check last started
   bool reconciled_ = false;  // the server has answered our first registration
   // The server proved itself on this connection (a MUNGE credential of root naming our
   // node); commands that arrive before that wait in untrusted_.

@@ -477,6 +477,7 @@ void Server::housekeeping() {
   last_housekeeping_ = now_seconds();
   check_nodes();
   check_idle();
+  route_waiting_jobs();
   long keep = 0;
   parse_int(attr_or(st_.attrs, "keep_completed", "0"), keep);
   std::vector<long> purge;
@@ -498,23 +499,6 @@ void Server::housekeeping() {
 
 void Server::send_to_mom(const std::string& node, const wire::MomCommand& cmd) {
   mom_cmds_.push_back({node, encode_frame(cmd)});
-}
-
-wire::Response error_response(int code, const std::string& message) {
-  wire::Response r;
-  r.set_code(code);
-  r.set_error(message);
-  return r;
-}
-
-std::string attr_or(const Attrs& a, const std::string& name, const std::string& fallback) {
-  auto it = a.find(name);
-  return it == a.end() || it->second.empty() ? fallback : it->second;
-}
-
-bool is_true(const std::string& value) {
-  bool b = false;
-  return parse_bool(value, b) && b;
 }
 
 }  // namespace reprise::server

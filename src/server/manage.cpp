@@ -36,7 +36,8 @@ bool attribute_kind(const std::string& objtype, const std::string& name, Kind& k
       {"checkpoint_dir", Kind::kText}, {"checkpoint_min", Kind::kInt},
       {"checkpoint_defaults", Kind::kText}, {"keep_completed", Kind::kInt},
       {"comment", Kind::kText}, {"acl_users", Kind::kList}, {"acl_user_enable", Kind::kBool},
-      {"route_destinations", Kind::kList},
+      {"route_destinations", Kind::kList}, {"route_retry_time", Kind::kInt}, {"route_lifetime", Kind::kInt},
+      {"route_held_jobs", Kind::kBool},  // route_queue.h
       // Policy (policy.cpp).
       {"max_user_run", Kind::kInt}, {"max_user_queuable", Kind::kInt}, {"acl_groups", Kind::kList},
       {"acl_group_enable", Kind::kBool}, {"acl_hosts", Kind::kList}, {"acl_host_enable", Kind::kBool},

@@ -152,7 +152,15 @@ void Server::mom_message(Conn& c, const wire::Request& req) {
   }
   node->second.last_heard = now_seconds();
   if (req.op() == "mom_status") {
+    // The whole status each time: a key the mom no longer reports (message=) goes.
+    bool was_down = node->second.mom_says_down();
+    node->second.mom_status.clear();
     for (const auto& [k, v] : req.status()) node->second.mom_status[k] = v;
+    if (was_down != node->second.mom_says_down()) {
+      log_line("node " + c.node + (was_down ? " is up again: its health check passes"
+                                            : " is down: " + attr_or(node->second.mom_status, "message", "its mom says so")));
+      sched_wanted_ = true;
+    }
     // resources_used.* of the jobs running there, while they run.
     for (const auto& rep : req.jobs()) {
       Job* job = find_job(rep.id());

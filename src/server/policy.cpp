@@ -190,10 +190,11 @@ bool check_resources(const ServerState& st, const Queue& q, const Job& job, int&
   return true;
 }
 
-long count_jobs(const ServerState& st, const std::string& queue, const std::string& user) {
+// `self`: the seq of a stored job being admitted elsewhere (routed), not counted; -1 for none.
+long count_jobs(const ServerState& st, const std::string& queue, const std::string& user, long self) {
   long n = 0;
   for (const auto& [seq, j] : st.jobs) {
-    if (j.state() == 'C') continue;
+    if (j.state() == 'C' || seq == self) continue;
     if (!queue.empty() && j.attr("queue") != queue) continue;
     if (!user.empty() && j.attr("euser") != user) continue;
     ++n;
@@ -202,7 +203,7 @@ long count_jobs(const ServerState& st, const std::string& queue, const std::stri
 }
 
 bool check_queuable(const ServerState& st, const Queue& q, const Submitter& who, const std::string& owner,
-                    int& code, std::string& message) {
+                    long self, int& code, std::string& message) {
   struct Limit {
     const Attrs* attrs;
     const char* name;
@@ -214,7 +215,7 @@ bool check_queuable(const ServerState& st, const Queue& q, const Submitter& who,
   for (const Limit& l : limits) {
     long max;
     if (!parse_int(attr_or(*l.attrs, l.name, ""), max)) continue;
-    long have = count_jobs(st, l.queue ? q.name : "", l.per_user ? who.user : "");
+    long have = count_jobs(st, l.queue ? q.name : "", l.per_user ? who.user : "", self);
     if (have < max) continue;
     code = l.per_user ? kErrMaxUserQueued : kErrMaxQueued;
     std::string where = l.queue ? "queue" : "server";
@@ -263,7 +264,9 @@ bool admit_job(const ServerState& st, const Queue& q, const Submitter& who, Job&
         if (!job.attrs.count(r)) job.attrs[r] = value;
       }
   if (!check_resources(st, q, job, code, message)) return false;
-  return check_queuable(st, q, who, owner, code, message);
+  auto stored = job.id.empty() ? st.jobs.end() : st.jobs.find(job.seq);
+  long self = stored != st.jobs.end() && stored->second.id == job.id ? job.seq : -1;
+  return check_queuable(st, q, who, owner, self, code, message);
 }
 
 void RunCounts::add(const Job& job) {

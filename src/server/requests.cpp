@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/job_env.h"
+#include "common/log.h"
 #include "common/resources.h"
 #include "common/text_util.h"
 #include "server/accounting.h"
@@ -117,27 +118,43 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   std::string qname = attr_or(job.attrs, "queue", attr_or(st_.attrs, "default_queue", "batch"));
   auto q = st_.queues.find(qname);
   if (q == st_.queues.end()) return error_response(kErrUnknownQueue, "Unknown queue " + qname);
+  // The group database only when a group ACL needs it (submissions come by the thousand);
+  // a route queue's destinations may have one.
+  bool groups_needed = is_route_queue(q->second) || is_true(attr_or(st_.attrs, "acl_group_enable", "False")) ||
+                       is_true(attr_or(q->second.attrs, "acl_group_enable", "False"));
+  Submitter who{w.user, w.host, groups_needed ? groups_of(w.user) : std::vector<std::string>{}};
+  // A job no destination takes now (but one may later) waits in the route queue (route_queue.h).
+  std::string route_wait;
   if (is_route_queue(q->second)) {
     if (!is_true(attr_or(q->second.attrs, "enabled", "False")))
       return error_response(kErrQueueDisabled, "Queue is not enabled: " + qname);
-    std::string why;
-    std::string dest = route_destination(st_.queues, q->second, job.attrs, why);
-    if (dest.empty()) return error_response(kErrRouteRejected, why);
-    qname = dest;
-    q = st_.queues.find(dest);
-    job.attrs["queue"] = dest;
+    RouteChoice rc = route_job(st_, q->second, who, job);
+    if (rc.dest.empty() && !rc.retry) return error_response(kErrRouteRejected, rc.why);
+    std::string holds = job.attr("Hold_Types");
+    bool held = !holds.empty() && holds != "n" && !is_true(attr_or(q->second.attrs, "route_held_jobs", "False"));
+    if (!rc.dest.empty() && !held) {
+      qname = rc.dest;
+      q = st_.queues.find(qname);
+      job.attrs["queue"] = qname;
+    } else if (job.attrs.count("job_array_request")) {
+      return error_response(kErrRouteRejected, held ? "Route queue " + qname + " does not keep held job arrays (route_held_jobs = False); submit to a destination queue"
+                                                    : rc.why + "; a job array is routed at submit or not at all");
+    } else {
+      route_wait = held ? "Not Routed: the job is held and route queue " + qname +
+                              " has route_held_jobs = False; it is routed when released"
+                        : "Not Routed: " + rc.why;
+    }
   }
   if (!is_true(attr_or(q->second.attrs, "enabled", "False")))
     return error_response(kErrQueueDisabled, "Queue is not enabled: " + qname);
   // ACLs, disallowed_types, resources_default/min/max and the queuable limits (policy.cpp).
+  // A job waiting in a route queue gets its resources_default where it is routed to.
   {
     int code = 0;
     std::string message;
-    // The group database only when a group ACL needs it (submissions come by the thousand).
-    bool groups_needed = is_true(attr_or(st_.attrs, "acl_group_enable", "False")) ||
-                         is_true(attr_or(q->second.attrs, "acl_group_enable", "False"));
-    Submitter who{w.user, w.host, groups_needed ? groups_of(w.user) : std::vector<std::string>{}};
-    if (!admit_job(st_, q->second, who, job, code, message))
+    Job route_copy;
+    if (!route_wait.empty()) route_copy = job;
+    if (!admit_job(st_, q->second, who, route_wait.empty() ? job : route_copy, code, message))
       return error_response(code, message);
   }
   // Dependencies: every referenced job must exist; ids are stored in full.
@@ -194,7 +211,8 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   job.attrs["euser"] = w.user;
   job.attrs["egroup"] = group;
   job.attrs["submit_host"] = submit_host;
-  job.attrs["queue_type"] = "E";
+  job.attrs["queue_type"] = route_wait.empty() ? "E" : "R";
+  if (!route_wait.empty()) job.attrs["comment"] = route_wait;
   for (const char* t : {"ctime", "mtime", "qtime", "etime"}) job.attrs[t] = std::to_string(now);
   for (auto [k, v] : std::map<std::string, std::string>{{"Checkpoint", "u"}, {"Rerunable", "True"},
                                                         {"Keep_Files", "n"}, {"Priority", "0"},
@@ -215,6 +233,10 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   if (!deps_ok) st_.waiting.insert(stored.seq);
   save(stored);
   account_queued(opts_.home, stored);
+  if (!route_wait.empty()) {
+    log_line("job " + stored.id + " waits in route queue " + qname + ": " + route_wait);
+    route_next_[stored.seq] = now + route_retry_seconds(st_.queues.at(qname));
+  }
   store_.save_server(st_);
   wire::Response r;
   r.set_text(job.id);

@@ -8,6 +8,7 @@
 #include "server/job_array.h"
 #include "server/mail.h"
 #include "server/policy.h"
+#include "server/route_queue.h"
 #include "server/server.h"
 
 #include "common/checkpoint_policy.h"
@@ -165,6 +166,10 @@ void Server::release_dependents(const Job& parent) {
 
 bool Server::try_start(Job& job, const std::string& forced_host, std::string& why) {
   auto q = st_.queues.find(job.attr("queue"));
+  if (q != st_.queues.end() && is_route_queue(q->second)) {
+    why = "the job is in route queue " + q->first + " (" + job.attr("comment") + ")";
+    return false;
+  }
   if (forced_host.empty() && (q == st_.queues.end() || !is_true(attr_or(q->second.attrs, "started", "False")))) {
     why = "queue is not started";
     return false;
@@ -190,7 +195,8 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
   }
   auto usable = [&](const std::string& name, int ppn) {
     const Node& n = st_.nodes.at(name);
-    if (n.mom_fd < 0 || attr_or(n.attrs, "state", "") == "offline" || n.stale_jobs.count(job.id)) return false;
+    if (n.mom_fd < 0 || n.mom_says_down() || attr_or(n.attrs, "state", "") == "offline" || n.stale_jobs.count(job.id))
+      return false;
     if (free_slots(usage[name]) < ppn) return false;
     if (mem_per_node) {
       uint64_t phys = 0;
@@ -285,7 +291,8 @@ void Server::schedule() {
   auto count_free = [&] {
     int total = 0;
     for (const auto& [name, n] : st_.nodes)
-      if (n.mom_fd >= 0 && attr_or(n.attrs, "state", "") != "offline") total += free_slots(usage[name]);
+      if (n.mom_fd >= 0 && !n.mom_says_down() && attr_or(n.attrs, "state", "") != "offline")
+        total += free_slots(usage[name]);
     return total;
   };
   if (count_free() == 0) return;
@@ -297,6 +304,7 @@ void Server::schedule() {
     auto it = st_.jobs.find(seq);
     if (it == st_.jobs.end() || it->second.state() != 'Q' || arrays.skip(it->second)) continue;
     Job& job = it->second;
+    if (is_route_queue(st_, job.attr("queue"))) continue;  // it runs once routed
     std::string limit = run_limit_reached(st_, job, running);
     if (!limit.empty()) {
       if (job.attr("comment") != limit) {
@@ -328,7 +336,7 @@ wire::Response Server::status_nodes(const wire::Request& req) {
     auto& a = *o->mutable_attrs();
     for (const auto& [k, v] : n.attrs) a[k] = v;
     std::vector<std::string> states;
-    if (n.mom_fd < 0) states.push_back("down");
+    if (n.mom_fd < 0 || n.mom_says_down()) states.push_back("down");
     if (attr_or(n.attrs, "state", "") == "offline") states.push_back("offline");
     const auto& slots = usage[name];
     if (states.empty()) states.push_back(free_slots(slots) == 0 ? "job-exclusive" : "free");

@@ -147,6 +147,11 @@ class Server {
   // latest image, reruns, or fails.
   void job_lost(Job& job, const std::string& why);
 
+  // Jobs waiting in route queues (route_queue.cpp): each is tried again when its time in
+  // route_next_ (seq -> when; not stored: after a restart every one is tried at once) has come.
+  void route_waiting_jobs();
+  std::map<long, long> route_next_;
+
   // Job arrays (job_array.cpp; docs/batch-system.md, "Job arrays").
   std::string array_request_error(const Job& job);  // "" when job_array_request is fine or absent
   wire::Response submit_array(Job& proto, bool default_out, bool default_err, bool deps_ok);
@@ -209,6 +214,9 @@ class Server {
   long refusal_logged_ = 0, refusals_unlogged_ = 0;
   std::string last_refusal_;
 };
+
+// A route queue's route_retry_time (TORQUE's default 30 s).
+long route_retry_seconds(const Queue& q);
 
 // Helpers shared by the handler files.
 wire::Response error_response(int code, const std::string& message);

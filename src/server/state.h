@@ -62,6 +62,11 @@ struct Node {
   // Jobs whose stale copy (left by a failure) the mom was told to kill and has not yet
   // reported dead; they are not started here again until it has (not stored).
   std::set<std::string> stale_jobs;
+  // Its mom reports state=down: its $node_check_script found an ERROR (message= says which).
+  bool mom_says_down() const {
+    auto it = mom_status.find("state");
+    return it != mom_status.end() && it->second == "down";
+  }
 };
 
 // What the server keeps in memory about one array (rebuilt from the jobs at load).

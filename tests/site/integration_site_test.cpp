@@ -1,7 +1,8 @@
 // A TORQUE site's setup on real daemons (issue 14): prologue/epilogue proven by marker files,
 // a failing prologue requeuing, aborting or holding the job, $prologalarm, $tmpdir,
 // $job_output_file_umask, accounting records parsed back and read by tracejob, a TORQUE
-// `print server` dump fed to qmgr, route queues, and server_priv/nodes read at every start.
+// `print server` dump fed to qmgr, route queues (and their retry), $node_check_script taking the
+// node down and back, and server_priv/nodes read at every start.
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
@@ -323,6 +324,128 @@ TEST_F(Site, TorquePrintServerDumpLoadsAndRouteQueuesRoute) {
   EXPECT_TRUE(has(refused.err, "Route queue route found no destination")) << refused.err;
   ASSERT_TRUE(c.wait_state(short_job, "C", 30)) << why(short_job);
   EXPECT_EQ(slurp(out_of(short_job)), "s\n");
+}
+
+// $node_check_script: a script that says ERROR while a marker file exists.
+TEST_F(Site, NodeCheckScriptTakesTheNodeDownAndBringsItBack) {
+  std::string sick = markers_ + "/sick";
+  std::string check = c.tmp() + "/healthcheck.sh";
+  spit(check, "#!/bin/sh\necho checking disks\n[ -e " + sick + " ] && echo 'ERROR /scratch is gone, call admin'\nexit 0\n",
+       0755);
+  mom_config({"$status_update_time 1", "$node_check_script " + check, "$node_check_interval 1"});
+  Result healthy = c.cmd("", {"pbsnodes", "-a"});
+  EXPECT_FALSE(has(healthy.out, "message=")) << healthy.out;
+  spit(sick, "", 0644);
+  ASSERT_TRUE(wait_for([&] { return has(c.cmd("", {"pbsnodes", "-a"}).out, "state = down"); }, 20s))
+      << c.cmd("", {"pbsnodes", "-a"}).out;
+  Result down = c.cmd("", {"pbsnodes", "-a"});
+  EXPECT_TRUE(has(down.out, "message=ERROR /scratch is gone  call admin")) << down.out;
+  EXPECT_TRUE(has(c.cmd("", {"pbsnodes", "-l"}).out, "down")) << c.cmd("", {"pbsnodes", "-l"}).out;
+  std::string id = submit("echo ran\n");
+  ASSERT_FALSE(id.empty());
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(c.attr(id, "job_state"), "Q") << "nothing starts on a node whose health check fails" << why(id);
+  ::unlink(sick.c_str());
+  ASSERT_TRUE(wait_for([&] { return has(c.cmd("", {"pbsnodes", "-a"}).out, "state = free"); }, 20s) ||
+              c.attr(id, "job_state") != "Q")
+      << c.cmd("", {"pbsnodes", "-a"}).out;
+  ASSERT_TRUE(c.wait_state(id, "C", 30)) << why(id);
+  EXPECT_EQ(slurp(out_of(id)), "ran\n");
+  EXPECT_FALSE(has(c.cmd("", {"pbsnodes", "-a"}).out, "message=")) << c.cmd("", {"pbsnodes", "-a"}).out;
+}
+
+TEST_F(Site, NodeCheckAtJobStartRequeuesTheJobAndARefusedScriptIsAnError) {
+  std::string sick = markers_ + "/sick";
+  std::string check = c.tmp() + "/healthcheck.sh";
+  spit(check, "#!/bin/sh\n[ -e " + sick + " ] && echo 'ERROR gpu lost'\nexit 0\n", 0755);
+  // Periodic runs far apart: only the one at job start can see the marker.
+  mom_config({"$status_update_time 1", "$node_check_script " + check, "$node_check_interval 1000,jobstart"});
+  spit(sick, "", 0644);
+  std::string id = submit("echo never\n");
+  ASSERT_TRUE(wait_for([&] { return has(c.attr(id, "comment"), "node health check failed at job start"); }, 20s))
+      << why(id);
+  EXPECT_TRUE(has(c.attr(id, "comment"), "ERROR gpu lost")) << why(id);
+  EXPECT_EQ(c.attr(id, "job_state"), "Q") << why(id);
+  EXPECT_TRUE(has(c.cmd("", {"pbsnodes", "-a"}).out, "state = down"));
+  EXPECT_FALSE(fs::exists(out_of(id)));
+  ASSERT_EQ(c.cmd("", {"qdel", id}).code, 0);
+  // A script others may write is never run as root: the node is down with the reason.
+  ::unlink(sick.c_str());
+  ::chmod(check.c_str(), 0777);
+  c.kill_mom(SIGKILL);
+  ASSERT_EQ(run({bin("pbs_mom"), "-d", c.home()}, "", c.env()).code, 0);
+  ASSERT_TRUE(wait_for([&] { return has(c.cmd("", {"pbsnodes", "-a"}).out, "writable by group or others"); }, 20s))
+      << c.cmd("", {"pbsnodes", "-a"}).out;
+  EXPECT_TRUE(has(c.cmd("", {"pbsnodes", "-a"}).out, "state = down"));
+}
+
+// Route queues keep a job no destination takes yet and retry (route_retry_time).
+class SiteRoute : public Site {
+ protected:
+  void SetUp() override {
+    Site::SetUp();
+    if (HasFatalFailure()) return;
+    qmgr("create queue dest queue_type = Execution, enabled = False, started = True");
+    qmgr("create queue rq queue_type = Route, route_destinations = dest, route_retry_time = 1, enabled = True, "
+         "started = True");
+  }
+  void qmgr(const std::string& command) {
+    Result r = c.cmd("", {"qmgr", "-c", command});
+    ASSERT_EQ(r.code, 0) << command << ": " << r.err;
+  }
+};
+
+TEST_F(SiteRoute, AJobWaitsInTheRouteQueueUntilADestinationIsEnabled) {
+  Result list = c.cmd("", {"qmgr", "-c", "list queue rq"});
+  EXPECT_TRUE(has(list.out, "route_retry_time = 1\n")) << list.out << list.err;  // acted on: no "(no effect" mark
+  std::string id = submit("echo routed\n", {"-q", "rq"});
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(c.attr(id, "queue"), "rq");
+  EXPECT_EQ(c.attr(id, "job_state"), "Q");
+  EXPECT_TRUE(has(c.attr(id, "comment"), "dest is not enabled")) << why(id);
+  std::this_thread::sleep_for(2s);  // retried, still refused
+  EXPECT_EQ(c.attr(id, "queue"), "rq");
+  EXPECT_EQ(c.cmd("", {"qrun", id}).code == 0, false) << "a job in a route queue runs once routed";
+  qmgr("set queue dest enabled = True");
+  ASSERT_TRUE(wait_for([&] { return c.attr(id, "queue") == "dest"; }, 20s)) << why(id);
+  ASSERT_TRUE(c.wait_state(id, "C", 30)) << why(id);
+  EXPECT_EQ(slurp(out_of(id)), "routed\n");
+}
+
+TEST_F(SiteRoute, AFullDestinationTakesTheJobWhenRoomIsMade) {
+  qmgr("set queue dest enabled = True, started = False, max_queuable = 1");
+  std::string first = submit("echo 1\n", {"-q", "rq"});
+  EXPECT_EQ(c.attr(first, "queue"), "dest");
+  std::string second = submit("echo 2\n", {"-q", "rq"});
+  ASSERT_FALSE(second.empty());
+  EXPECT_EQ(c.attr(second, "queue"), "rq");
+  EXPECT_TRUE(has(c.attr(second, "comment"), "max_queuable = 1")) << why(second);
+  ASSERT_EQ(c.cmd("", {"qdel", first}).code, 0);
+  ASSERT_TRUE(wait_for([&] { return c.attr(second, "queue") == "dest"; }, 20s)) << why(second);
+  // A held job stays in the route queue (route_held_jobs = False) until released.
+  qmgr("set queue dest max_queuable = 5");
+  std::string held = submit("echo h\n", {"-q", "rq", "-h"});
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(c.attr(held, "queue"), "rq") << why(held);
+  ASSERT_EQ(c.cmd(kUser, {"qrls", held}).code, 0);
+  ASSERT_TRUE(wait_for([&] { return c.attr(held, "queue") == "dest"; }, 20s)) << why(held);
+}
+
+TEST_F(SiteRoute, RouteLifetimeAbortsTheJobWithMailAndAccounting) {
+  std::string mail_log = c.tmp() + "/mail.log", sendmail = c.tmp() + "/fake_sendmail";
+  spit(sendmail, "#!/bin/sh\n{ echo \"ARGS: $*\"; cat; } >> " + mail_log + "\n", 0755);
+  qmgr("set server sendmail_path = " + sendmail);
+  qmgr("set queue rq route_lifetime = 2");
+  std::string id = submit("echo never\n", {"-q", "rq"});
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(c.wait_state(id, "C", 30)) << why(id);
+  EXPECT_TRUE(has(c.attr(id, "comment"), "Route queue lifetime exceeded")) << why(id);
+  bool aborted = false;
+  for (const Record& r : records_of(id)) aborted = aborted || r.type == 'A';
+  EXPECT_TRUE(aborted) << "an accounting A record";
+  ASSERT_TRUE(wait_for([&] { return has(slurp(mail_log), "Route queue lifetime exceeded"); }, 20s)) << slurp(mail_log);
+  EXPECT_TRUE(has(slurp(mail_log), "Aborted by PBS Server")) << slurp(mail_log);
+  EXPECT_FALSE(fs::exists(out_of(id)));
 }
 
 TEST_F(Site, NodesFileIsReadAtEveryStart) {

@@ -10,6 +10,7 @@
 #include "common/mom_config_directives.h"
 #include "common/pbs_home.h"
 #include "common/torque_attributes.h"
+#include "mom/health_check.h"
 #include "mom/mom_directives.h"
 #include "mom/prologue.h"
 #include "server/accounting.h"
@@ -54,7 +55,8 @@ TEST(TorqueMomConfig, EveryDirectiveOfATorqueNodeIsAccepted) {
 }
 
 TEST(TorqueMomConfig, DirectiveTable) {
-  for (const char* d : {"tmpdir", "job_output_file_umask", "prologalarm", "spool_as_final_name", "usecp", "pbsserver"})
+  for (const char* d : {"tmpdir", "job_output_file_umask", "prologalarm", "spool_as_final_name", "usecp", "pbsserver",
+                        "node_check_script", "node_check_interval", "down_on_error"})
     EXPECT_EQ(mom_directive_use(d), DirectiveUse::kEffective) << d;
   for (const char* d : {"ideal_load", "job_starter", "cputmult", "log_keep_days", "rcpcmd", "varattr"})
     EXPECT_EQ(mom_directive_use(d), DirectiveUse::kNoEffect) << d;
@@ -139,6 +141,7 @@ TEST(TorqueServerDump, EveryAttributeIsKnown) {
     TorqueValue kind;
     bool known = torque_attribute_without_effect(type, name, kind) || effective_server.count(name) ||
                  std::set<std::string>{"queue_type", "enabled", "started", "keep_completed", "route_destinations",
+                                       "route_retry_time", "route_lifetime", "route_held_jobs",
                                        "max_running", "max_queuable", "max_user_run", "max_user_queuable",
                                        "acl_groups", "acl_group_enable", "acl_hosts", "acl_host_enable",
                                        "acl_logic_or", "acl_users", "acl_user_enable", "disallowed_types"}
@@ -151,20 +154,88 @@ TEST(TorqueServerDump, EveryAttributeIsKnown) {
 
 server::Queue queue(const std::string& name, server::Attrs attrs) { return server::Queue{name, std::move(attrs)}; }
 
+server::Job job_asking(const std::string& walltime) {
+  server::Job j;
+  j.attrs["Resource_List.walltime"] = walltime;
+  j.attrs["euser"] = "alice";
+  return j;
+}
+
 TEST(RouteQueue, FirstDestinationThatFits) {
-  std::map<std::string, server::Queue> qs;
+  server::ServerState st;
+  auto& qs = st.queues;
   qs["short"] = queue("short", {{"queue_type", "Execution"}, {"enabled", "True"}, {"resources_max.walltime", "00:30:00"}});
   qs["long"] = queue("long", {{"queue_type", "Execution"}, {"enabled", "True"}, {"resources_min.walltime", "00:30:01"},
-                              {"resources_max.walltime", "72:00:00"}});
+                              {"resources_max.walltime", "72:00:00"}, {"resources_default.mem", "1gb"}});
   qs["route"] = queue("route", {{"queue_type", "Route"}, {"enabled", "True"}, {"route_destinations", "short,long"}});
-  std::string why;
-  EXPECT_EQ(server::route_destination(qs, qs["route"], {{"Resource_List.walltime", "00:10:00"}}, why), "short");
-  EXPECT_EQ(server::route_destination(qs, qs["route"], {{"Resource_List.walltime", "02:00:00"}}, why), "long");
-  EXPECT_EQ(server::route_destination(qs, qs["route"], {{"Resource_List.walltime", "100:00:00"}}, why), "");
-  EXPECT_NE(why.find("resources_max.walltime"), std::string::npos) << why;
+  server::Submitter alice{"alice", "h1", {}};
+  EXPECT_EQ(server::route_job(st, qs["route"], alice, job_asking("00:10:00")).dest, "short");
+  server::RouteChoice to_long = server::route_job(st, qs["route"], alice, job_asking("02:00:00"));
+  EXPECT_EQ(to_long.dest, "long");
+  EXPECT_EQ(to_long.admitted.attr("Resource_List.mem"), "1gb") << "the destination's defaults apply";
+  // No destination will ever take it: refused for good, with every destination's reason.
+  server::RouteChoice never = server::route_job(st, qs["route"], alice, job_asking("100:00:00"));
+  EXPECT_EQ(never.dest, "");
+  EXPECT_FALSE(never.retry);
+  EXPECT_NE(never.why.find("resources_max.walltime"), std::string::npos) << never.why;
+  // A disabled destination may be enabled later: the job waits and routing is retried.
   qs["short"].attrs["enabled"] = "False";
-  EXPECT_EQ(server::route_destination(qs, qs["route"], {{"Resource_List.walltime", "00:10:00"}}, why), "");
-  EXPECT_NE(why.find("short is not enabled"), std::string::npos) << why;
+  server::RouteChoice later = server::route_job(st, qs["route"], alice, job_asking("00:10:00"));
+  EXPECT_EQ(later.dest, "");
+  EXPECT_TRUE(later.retry);
+  EXPECT_NE(later.why.find("short is not enabled"), std::string::npos) << later.why;
+}
+
+TEST(RouteQueue, AFullDestinationIsRetriedAndTheWaitingJobIsNotCountedTwice) {
+  server::ServerState st;
+  auto& qs = st.queues;
+  qs["exec"] = queue("exec", {{"queue_type", "Execution"}, {"enabled", "True"}, {"max_queuable", "1"}});
+  qs["route"] = queue("route", {{"queue_type", "Route"}, {"enabled", "True"}, {"route_destinations", "exec"}});
+  st.attrs["max_queuable"] = "1";
+  server::Submitter alice{"alice", "h1", {}};
+  server::Job in_exec = job_asking("00:01:00");
+  in_exec.seq = 1;
+  in_exec.id = "1.s";
+  in_exec.attrs["queue"] = "exec";
+  st.jobs[1] = in_exec;
+  server::Job waiting = job_asking("00:01:00");
+  waiting.seq = 2;
+  waiting.id = "2.s";
+  waiting.attrs["queue"] = "route";
+  st.jobs[2] = waiting;
+  server::RouteChoice full = server::route_job(st, qs["route"], alice, waiting);
+  EXPECT_EQ(full.dest, "");
+  EXPECT_TRUE(full.retry);
+  EXPECT_NE(full.why.find("max_queuable = 1"), std::string::npos) << full.why;
+  st.jobs[1].attrs["job_state"] = "C";
+  // Server max_queuable 1: the waiting job itself is not counted against it.
+  EXPECT_EQ(server::route_job(st, qs["route"], alice, waiting).dest, "exec");
+}
+
+TEST(NodeHealthCheck, ErrorLinesAndInterval) {
+  EXPECT_EQ(mom::health_verdict("all fine\n"), "");
+  EXPECT_EQ(mom::health_verdict(""), "");
+  EXPECT_EQ(mom::health_verdict("checking\nERROR disk /scratch full, 100%\nmore\n"), "ERROR disk /scratch full  100%");
+  EXPECT_EQ(mom::health_verdict("error: lowercase counts too\n"), "error: lowercase counts too");
+  EXPECT_EQ(mom::health_verdict("  no ERROR here\n"), "");
+  MomConfig c;
+  std::string e;
+  ASSERT_TRUE(parse_mom_config("$node_check_script /opt/hc.sh\n$node_check_interval 5,jobstart,jobend\n", c, e));
+  std::vector<std::string> warnings;
+  mom::HealthCheckConfig h = mom::health_check_config(c, warnings);
+  EXPECT_EQ(h.script, "/opt/hc.sh");
+  EXPECT_EQ(h.every, 5);
+  EXPECT_TRUE(h.at_job_start);
+  EXPECT_TRUE(h.at_job_end);
+  EXPECT_TRUE(h.down_on_error);
+  EXPECT_TRUE(warnings.empty());
+  MomConfig bad;
+  ASSERT_TRUE(parse_mom_config("$node_check_script hc.sh\n$node_check_interval often\n$down_on_error false\n", bad, e));
+  h = mom::health_check_config(bad, warnings);
+  EXPECT_EQ(h.script, "") << "a relative path never runs";
+  EXPECT_EQ(h.every, 1);
+  EXPECT_FALSE(h.down_on_error);
+  EXPECT_EQ(warnings.size(), 2u);
 }
 
 TEST(Accounting, RecordFormatIsTorques) {
