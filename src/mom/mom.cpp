@@ -427,7 +427,20 @@ void Mom::handle(const wire::MomCommand& cmd) {
   JobRecord& job = it->second;
   if (job.finished) return;
   if (cmd.op() == "checkpoint") {
-    checkpoint(job, cmd.arg() == "hold" ? CheckpointReason::kHold : CheckpointReason::kRequest);
+    // "requeue": qterm -t immediate|delay, checkpointed and stopped like at pbs_mom shutdown.
+    checkpoint(job, cmd.arg() == "hold"      ? CheckpointReason::kHold
+                    : cmd.arg() == "requeue" ? CheckpointReason::kShutdown
+                                             : CheckpointReason::kRequest);
+    return;
+  }
+  if (cmd.op() == "message") {
+    auto stream = cmd.attrs().find("stream");
+    std::string s = stream == cmd.attrs().end() ? "E" : stream->second;
+    if (s.find('O') != std::string::npos) append_to_job_file(job, 'O', cmd.arg());
+    // -O and -E with a joined file: one line, not two.
+    bool joined = job.attr("Join_Path") == "oe" || job.attr("Join_Path") == "eo";
+    if (s.find('E') != std::string::npos && !(joined && s.find('O') != std::string::npos))
+      append_to_job_file(job, 'E', cmd.arg());
     return;
   }
   if (cmd.op() == "signal") {
@@ -583,25 +596,6 @@ void Mom::tick() {
     if (job.walltime_limit > 0 && !job.kill_deadline && now - job.start_time > job.walltime_limit) {
       tell_job(job, "=>> PBS: job killed: walltime " + std::to_string(now - job.start_time) +
                         " exceeded limit " + std::to_string(job.walltime_limit));
-      std::string msg = "=>> PBS: job killed: walltime " + std::to_string(now - job.start_time) +
-                        " exceeded limit " + std::to_string(job.walltime_limit) + "\n";
-      std::string err_path =
-          output_path_on_node(config_, job.attr(job.attr("Join_Path") == "oe" ? "Output_Path" : "Error_Path"));
-      // The path is the user's: append as the owner, never as root.
-      Owner owner;
-      std::string why, ignored;
-      if (resolve_owner(job, owner, why))
-        as_owner(owner, [&](std::string&) {
-          int fd = ::open(err_path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-          struct stat st{};
-          if (fd < 0) return 1;
-          if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-            ssize_t w = ::write(fd, msg.data(), msg.size());
-            (void)w;
-          }
-          ::close(fd);
-          return 0;
-        }, ignored);
       log_line("job " + id + " exceeded its walltime; killing it");
       abandon_checkpoint(job, "the job exceeded its walltime");
       kill_session(job, SIGTERM);

@@ -476,6 +476,7 @@ void Server::end_of_pass() {
 void Server::housekeeping() {
   last_housekeeping_ = now_seconds();
   check_nodes();
+  check_shutdown();
   check_idle();
   long keep = 0;
   parse_int(attr_or(st_.attrs, "keep_completed", "0"), keep);
