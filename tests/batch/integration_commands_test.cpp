@@ -145,6 +145,20 @@ TEST_F(Commands, QorderSwapsSchedulingPlaces) {
   EXPECT_EQ(c.cmd(kUser, {"qorder", first}).code, 2);
 }
 
+TEST_F(Commands, QorderedJobStartsFirst) {
+  std::string nodes = c.cmd("", {"pbsnodes", "-a"}).out;
+  std::string node = nodes.substr(0, nodes.find('\n'));
+  ASSERT_EQ(qmgr("set node " + node + " np=1").code, 0);  // one job at a time
+  ASSERT_EQ(qmgr("set server scheduling=false").code, 0);
+  std::string first = c.submit(kUser, "sleep 30\n");
+  std::string second = c.submit(kUser, "sleep 30\n");
+  ASSERT_FALSE(first.empty() || second.empty());
+  ASSERT_EQ(c.cmd(kUser, {"qorder", first, second}).code, 0);
+  ASSERT_EQ(qmgr("set server scheduling=true").code, 0);
+  EXPECT_TRUE(c.wait_state(second, "R", 20));
+  EXPECT_EQ(c.attr(first, "job_state"), "Q");
+}
+
 TEST_F(Commands, QmsgAppendsToTheRunningJobsFilesAsItsOwner) {
   std::string id = c.submit(kUser, "echo started; sleep 60\n", {"-N", "msgjob"});
   ASSERT_TRUE(c.wait_state(id, "R", 20));
@@ -225,6 +239,19 @@ TEST_F(Commands, QalterDependMakesAJobWaitAndFollow) {
   EXPECT_TRUE(c.wait_state(parent, "C", 20));
   EXPECT_TRUE(c.wait_state(waiter, "C", 20)) << "released when its parent succeeded";
   EXPECT_EQ(c.attr(waiter, "exit_status"), "0");
+  // An empty list removes the dependencies: the held job is free to run.
+  std::string held = c.submit(kUser, "true\n", {"-h"});
+  std::string blocker = c.submit(kUser, "true\n", {"-h"});
+  ASSERT_EQ(c.cmd(kUser, {"qalter", "-W", "depend=afterany:" + blocker, held}).code, 0);
+  ASSERT_EQ(c.cmd(kUser, {"qrls", held}).code, 0);
+  EXPECT_EQ(c.attr(held, "job_state"), "H");
+  Result cleared = c.cmd(kUser, {"qalter", "-W", "depend=", held});
+  ASSERT_EQ(cleared.code, 0) << cleared.err;
+  EXPECT_EQ(c.attr(held, "depend"), "");
+  EXPECT_TRUE(c.wait_state(held, "C", 20));
+  // Another user's job is not theirs to alter.
+  EXPECT_NE(c.cmd(kOther, {"qalter", "-W", "depend=afterany:" + held, blocker}).code, 0);
+  EXPECT_EQ(c.attr(blocker, "depend"), "");
 }
 
 TEST_F(Commands, QtermNeedsAManagerAndQuickLeavesJobsRunning) {
