@@ -458,31 +458,6 @@ wire::Response Server::alter(const Who& w, Job& job, const wire::Request& req) {
   return {};
 }
 
-wire::Response Server::status_queues(const wire::Request& req) {
-  wire::Response r;
-  for (const auto& [name, q] : st_.queues) {
-    if (req.ids_size() && std::find(req.ids().begin(), req.ids().end(), name) == req.ids().end()) continue;
-    std::map<char, int> count;
-    int total = 0;
-    for (const auto& [seq, j] : st_.jobs)
-      if (j.attr("queue") == name) {
-        ++count[j.state()];
-        ++total;
-      }
-    wire::Object* o = r.add_objects();
-    o->set_name(name);
-    for (const auto& [k, v] : q.attrs) (*o->mutable_attrs())[k] = v;
-    (*o->mutable_attrs())["total_jobs"] = std::to_string(total);
-    (*o->mutable_attrs())["state_count"] =
-        "Transit:0 Queued:" + std::to_string(count['Q']) + " Held:" + std::to_string(count['H']) +
-        " Waiting:" + std::to_string(count['W']) + " Running:" + std::to_string(count['R']) +
-        " Exiting:" + std::to_string(count['E']) + " Complete:" + std::to_string(count['C']);
-  }
-  for (const std::string& id : req.ids())
-    if (!st_.queues.count(id)) return error_response(kErrUnknownQueue, "Unknown queue " + id);
-  return r;
-}
-
 wire::Response Server::status_server() {
   wire::Response r;
   std::map<char, int> count;

@@ -1,5 +1,5 @@
-// Requests of qmove, qorder, qmsg, qterm, qenable/qdisable/qstart/qstop, qdel all, printjob,
-// and qalter's change of queue and of dependencies (docs/batch-system.md, "Commands").
+// Requests of qmove, qorder, qmsg, qterm, qenable/qdisable/qstart/qstop (and qstat -Q), qdel
+// all, printjob, and qalter's change of queue and of dependencies (docs/batch-system.md, "Commands").
 #include <algorithm>
 #include <set>
 
@@ -211,6 +211,31 @@ wire::Response Server::message_job(const Who& w, const wire::Request& req) {
   (*cmd.mutable_attrs())["stream"] = stream;
   send_to_mom(job->first_node(), cmd);
   return {};
+}
+
+wire::Response Server::status_queues(const wire::Request& req) {
+  wire::Response r;
+  for (const auto& [name, q] : st_.queues) {
+    if (req.ids_size() && std::find(req.ids().begin(), req.ids().end(), name) == req.ids().end()) continue;
+    std::map<char, int> count;
+    int total = 0;
+    for (const auto& [seq, j] : st_.jobs)
+      if (j.attr("queue") == name) {
+        ++count[j.state()];
+        ++total;
+      }
+    wire::Object* o = r.add_objects();
+    o->set_name(name);
+    for (const auto& [k, v] : q.attrs) (*o->mutable_attrs())[k] = v;
+    (*o->mutable_attrs())["total_jobs"] = std::to_string(total);
+    (*o->mutable_attrs())["state_count"] =
+        "Transit:0 Queued:" + std::to_string(count['Q']) + " Held:" + std::to_string(count['H']) +
+        " Waiting:" + std::to_string(count['W']) + " Running:" + std::to_string(count['R']) +
+        " Exiting:" + std::to_string(count['E']) + " Complete:" + std::to_string(count['C']);
+  }
+  for (const std::string& id : req.ids())
+    if (!st_.queues.count(id)) return error_response(kErrUnknownQueue, "Unknown queue " + id);
+  return r;
 }
 
 // qenable, qdisable, qstart, qstop: operators and managers.
