@@ -97,6 +97,11 @@ wire::Response Server::move_job(const Who& w, Job& job, const std::string& desti
                                                                           std::to_string(base_seq(job.seq)) + "[]");
   char st = job.state();
   if (st != 'Q' && st != 'H' && st != 'W') return bad_state(job, st == 'C' ? "job has completed" : "job is running");
+  if (is_array_parent(job)) {
+    std::string error;
+    for (Job* sub : array_members(job, "", error))
+      if (sub->state() == 'R' || sub->state() == 'E') return bad_state(job, "sub-job " + sub->id + " is running");
+  }
   std::string qname = destination.substr(0, destination.find('@'));
   if (auto at = destination.find('@'); at != std::string::npos && destination.substr(at + 1) != st_.name &&
                                        !destination.substr(at + 1).empty())

@@ -94,6 +94,12 @@ TEST_F(Commands, QselectTListsSubJobs) {
   std::vector<std::string> subs = select(kUser, {"-t"});
   ASSERT_EQ(subs.size(), 3u);
   EXPECT_EQ(subs[0].rfind(seq + "[1]", 0), 0u) << subs[0];
+  // An array moves whole.
+  make_queue("other");
+  Result moved = c.cmd(kUser, {"qmove", "other", arr});
+  ASSERT_EQ(moved.code, 0) << moved.err;
+  EXPECT_EQ(select(kUser, {"-t", "-q", "other"}).size(), 3u);
+  EXPECT_TRUE(select(kUser, {"-t", "-q", "batch"}).empty());
 }
 
 TEST_F(Commands, QmoveMovesQueuedJobsOfItsOwnerOnly) {
