@@ -209,6 +209,9 @@ wire::Response Server::message_job(const Who& w, const wire::Request& req) {
     return error_response(kErrBadAttrValue, "the message must be one line of at most 4096 bytes");
   std::string stream = req.attrs().count("stream") ? req.attrs().at("stream") : "E";
   if (stream != "E" && stream != "O" && stream != "OE") return error_response(kErrBadAttrValue, "qmsg: stream must be O, E or OE");
+  auto node = st_.nodes.find(job->first_node());
+  if (node == st_.nodes.end() || node->second.mom_fd < 0)
+    return error_response(kErrSystem, "the mom of " + job->id + " (node " + job->first_node() + ") is not connected; no message sent");
   wire::MomCommand cmd;
   cmd.set_op("message");
   cmd.set_id(job->id);

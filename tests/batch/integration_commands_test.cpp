@@ -1,6 +1,7 @@
 // qselect, qmove, qorder, qmsg, qterm, qenable/qdisable/qstart/qstop, qdel all, qalter -q and
 // -W depend=, and printjob, against a real server and mom with real users (issue 13, item 6).
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -187,6 +188,11 @@ TEST_F(Commands, QmsgAppendsToTheRunningJobsFilesAsItsOwner) {
   EXPECT_NE(not_running.code, 0);
   EXPECT_NE(not_running.err.find("job is not running"), std::string::npos) << not_running.err;
   EXPECT_EQ(c.cmd(kUser, {"qmsg", id}).code, 2);
+  // No mom to write it: the sender hears so.
+  c.kill_mom(SIGKILL);
+  Result r;
+  EXPECT_TRUE(wait_for([&] { r = c.cmd(kUser, {"qmsg", "lost", id}); return r.code != 0; }, 10s));
+  EXPECT_NE(r.err.find("is not connected; no message sent"), std::string::npos) << r.err;
 }
 
 TEST_F(Commands, QueueStateCommandsNeedAnOperator) {
