@@ -10,21 +10,26 @@
 #include "common/resources.h"
 #include "common/text_util.h"
 #include "mom/job_limits.h"
-#include "mom/mom_directives.h"
 #include "mom/mom.h"
+#include "mom/mom_directives.h"
 #include "mom/owner_process.h"
 
 namespace reprise::mom {
 
-void Mom::tell_job(const JobRecord& job, const std::string& line) {
-  std::string err_path = output_path_on_node(config_, job.attr(job.attr("Join_Path") == "oe" ? "Output_Path" : "Error_Path"));
+void Mom::tell_job(const JobRecord& job, const std::string& line) { append_to_job_file(job, 'E', line); }
+
+void Mom::append_to_job_file(const JobRecord& job, char stream, const std::string& line) {
+  // With -j oe (eo) both streams are the output (error) file.
+  std::string join = job.attr("Join_Path");
+  bool out = join == "oe" || (join != "eo" && stream == 'O');
+  std::string path = output_path_on_node(config_, job.attr(out ? "Output_Path" : "Error_Path"));
   // The path is the user's: append as the owner, never as root.
   Owner owner;
   std::string why, ignored;
   if (!resolve_owner(job, owner, why)) return;
   std::string text = line + "\n";
   as_owner(owner, [&](std::string&) {
-    int fd = ::open(err_path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     struct stat st{};
     if (fd < 0) return 1;
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {

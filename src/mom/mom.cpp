@@ -432,7 +432,20 @@ void Mom::handle(const wire::MomCommand& cmd) {
   JobRecord& job = it->second;
   if (job.finished) return;
   if (cmd.op() == "checkpoint") {
-    checkpoint(job, cmd.arg() == "hold" ? CheckpointReason::kHold : CheckpointReason::kRequest);
+    // "requeue": qterm -t immediate|delay, checkpointed and stopped like at pbs_mom shutdown.
+    checkpoint(job, cmd.arg() == "hold"      ? CheckpointReason::kHold
+                    : cmd.arg() == "requeue" ? CheckpointReason::kShutdown
+                                             : CheckpointReason::kRequest);
+    return;
+  }
+  if (cmd.op() == "message") {
+    auto stream = cmd.attrs().find("stream");
+    std::string s = stream == cmd.attrs().end() ? "E" : stream->second;
+    if (s.find('O') != std::string::npos) append_to_job_file(job, 'O', cmd.arg());
+    // -O and -E with a joined file: one line, not two.
+    bool joined = job.attr("Join_Path") == "oe" || job.attr("Join_Path") == "eo";
+    if (s.find('E') != std::string::npos && !(joined && s.find('O') != std::string::npos))
+      append_to_job_file(job, 'E', cmd.arg());
     return;
   }
   if (cmd.op() == "signal") {

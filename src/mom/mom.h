@@ -65,6 +65,8 @@ class Mom {
   void update_usage(JobRecord& job, long now);
   void release_cgroup(JobRecord& job);             // at the job's end: final usage, cgroup removed
   void tell_job(const JobRecord& job, const std::string& line);  // a line in its error file
+  // Appends `line` to the job's output ('O') or error ('E') file as its owner (qmsg).
+  void append_to_job_file(const JobRecord& job, char stream, const std::string& line);
 
   std::string home_, jobs_dir_;
   bool foreground_;

@@ -476,6 +476,7 @@ void Server::end_of_pass() {
 void Server::housekeeping() {
   last_housekeeping_ = now_seconds();
   check_nodes();
+  check_shutdown();
   check_idle();
   route_waiting_jobs();
   long keep = 0;

@@ -313,9 +313,15 @@ std::string run_limit_reached(const ServerState& st, const Job& job, const RunCo
   return "";
 }
 
+long job_queue_rank(const Job& job) {
+  long rank = 0;
+  auto it = job.attrs.find("queue_rank");
+  return it != job.attrs.end() && parse_int(it->second, rank) ? rank : base_seq(job.seq);
+}
+
 std::vector<long> scheduling_order(const ServerState& st) {
   struct Key {
-    long queue_prio, job_prio, seq;
+    long queue_prio, job_prio, rank, seq;
   };
   std::vector<Key> keys;
   keys.reserve(st.queued.size());
@@ -330,11 +336,15 @@ std::vector<long> scheduling_order(const ServerState& st) {
     long jp = 0;
     parse_int(j.attr("Priority"), jp);
     auto it = queue_prio.find(j.attr("queue"));
-    keys.push_back({it == queue_prio.end() ? 0 : it->second, jp, seq});
+    // A sub-job keeps its array's place.
+    auto parent = is_subjob_key(seq) ? st.jobs.find(base_seq(seq)) : st.jobs.end();
+    const Job& ranked = parent != st.jobs.end() ? parent->second : j;
+    keys.push_back({it == queue_prio.end() ? 0 : it->second, jp, job_queue_rank(ranked), seq});
   }
   std::stable_sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
     if (a.queue_prio != b.queue_prio) return a.queue_prio > b.queue_prio;
     if (a.job_prio != b.job_prio) return a.job_prio > b.job_prio;
+    if (a.rank != b.rank) return a.rank < b.rank;
     return false;  // stable: st.queued's FIFO order (array sub-jobs keep their array's place)
   });
   std::vector<long> order;

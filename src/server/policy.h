@@ -55,8 +55,12 @@ struct RunCounts {
 // "" when no run limit stops `job` now; else the comment it gets ("Not Running: ...").
 std::string run_limit_reached(const ServerState& st, const Job& job, const RunCounts& counts);
 
+// A job's place among jobs of equal priority: its queue_rank (set by qorder), else its
+// submission number.
+long job_queue_rank(const Job& job);
+
 // Queued jobs in the order the scheduler considers them: higher queue priority first, then
-// higher job Priority (-p), then submission order.
+// higher job Priority (-p), then queue_rank (submission order unless qorder swapped jobs).
 std::vector<long> scheduling_order(const ServerState& st);
 
 }  // namespace reprise::server

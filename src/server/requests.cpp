@@ -93,6 +93,13 @@ wire::Response Server::dispatch(Conn& c, const wire::Request& req) {
   if (op == "status_node") return status_nodes(req);
   if (op == "node_state") return node_state(w, req);
   if (op == "manage") return manage(w, req);
+  if (op == "move") return move_request(w, req);
+  if (op == "order") return order_jobs(w, req);
+  if (op == "message") return message_job(w, req);
+  if (op == "queue_state") return queue_state(w, req);
+  if (op == "shutdown") return shutdown(w, req);
+  if (op == "print_job") return print_job(w, req);
+  if (op == "delete" && req.ids_size() == 1 && (req.ids(0) == "all" || req.ids(0) == "ALL")) return delete_all(w, req);
   if (op == "delete" || op == "hold" || op == "release" || op == "rerun" || op == "run" || op == "checkpoint" ||
       op == "signal" || op == "alter")
     return job_op(w, req);
@@ -100,6 +107,7 @@ wire::Response Server::dispatch(Conn& c, const wire::Request& req) {
 }
 
 wire::Response Server::submit(const Who& w, const wire::Request& req) {
+  if (shutdown_pending_) return error_response(kErrBadState, "Request invalid: the server is shutting down (qterm)");
   Job job;
   for (const auto& [name, value] : req.attrs()) {
     int code;
@@ -159,25 +167,10 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   }
   // Dependencies: every referenced job must exist; ids are stored in full.
   if (!job.attr("depend").empty()) {
-    std::vector<std::string> normalised;
-    for (const std::string& item : split(job.attr("depend"), ',')) {
-      auto parts = split(item, ':');
-      static const std::set<std::string> types = {"after", "afterok", "afternotok", "afterany",
-                                                  "afterstartarray", "afterokarray", "afternotokarray",
-                                                  "afteranyarray"};
-      if (parts.size() < 2 || !types.count(parts[0]))
-        return error_response(kErrBadAttrValue, "Illegal attribute or resource value for depend (" + item + ")");
-      std::string out = parts[0];
-      for (size_t i = 1; i < parts.size(); ++i) {
-        Job* parent = find_job(parts[i]);
-        if (!parent) return error_response(kErrUnknownJob, "Unknown Job Id " + parts[i] + " (in depend)");
-        if (parts[0].ends_with("array") && !is_array_parent(*parent))
-          return error_response(kErrBadAttrValue, parts[0] + " needs an array id (SEQ[]), not " + parent->id);
-        out += ":" + parent->id;
-      }
-      normalised.push_back(out);
-    }
-    job.attrs["depend"] = join(normalised, ",");
+    std::string normalised, error;
+    int code = 0;
+    if (!resolve_depend(job.attr("depend"), normalised, code, error)) return error_response(code, error);
+    job.attrs["depend"] = normalised;
   }
   std::string group;
   {
@@ -446,7 +439,19 @@ wire::Response Server::alter(const Who& w, Job& job, const wire::Request& req) {
   char st = job.state();
   AttrSetter setter = st == 'R' ? AttrSetter::kAlterRunning : AttrSetter::kAlterQueued;
   Attrs updates;
+  // A change of queue is a move (qmove's checks); of dependencies, a new wait.
+  std::string new_queue, new_depend;
+  bool depend_given = false;
   for (const auto& [name, value] : req.attrs()) {
+    if (name == "queue") {
+      new_queue = value;
+      continue;
+    }
+    if (name == "depend") {
+      new_depend = value;
+      depend_given = true;
+      continue;
+    }
     int code;
     std::string error;
     if (!may_set_job_attr(name, value, setter, w.manager, code, error)) {
@@ -458,35 +463,21 @@ wire::Response Server::alter(const Who& w, Job& job, const wire::Request& req) {
     updates[name] = value;
   }
   if (st == 'C') return error_response(kErrBadState, "Request invalid for state of job " + job.id + " (job has completed)");
+  std::string depend;
+  bool depend_met = true;
+  if (depend_given)
+    if (wire::Response r = check_depend(job, new_depend, depend, depend_met); r.code() != 0) return r;
+  if (!new_queue.empty()) {
+    if (is_subjob_key(job.seq))
+      return error_response(kErrBadAttrValue, "qalter -q does not move arrays; use qmove QUEUE " +
+                                                  std::to_string(base_seq(job.seq)) + "[]");
+    if (wire::Response moved = move_job(w, job, new_queue); moved.code() != 0) return moved;
+  }
+  if (depend_given) apply_depend(job, depend, depend_met);
   for (const auto& [k, v] : updates) job.attrs[k] = v;
   if (updates.count("Hold_Types") && updates["Hold_Types"] != "n" && st == 'Q') set_state(job, 'H');
   save(job);
   return {};
-}
-
-wire::Response Server::status_queues(const wire::Request& req) {
-  wire::Response r;
-  for (const auto& [name, q] : st_.queues) {
-    if (req.ids_size() && std::find(req.ids().begin(), req.ids().end(), name) == req.ids().end()) continue;
-    std::map<char, int> count;
-    int total = 0;
-    for (const auto& [seq, j] : st_.jobs)
-      if (j.attr("queue") == name) {
-        ++count[j.state()];
-        ++total;
-      }
-    wire::Object* o = r.add_objects();
-    o->set_name(name);
-    for (const auto& [k, v] : q.attrs) (*o->mutable_attrs())[k] = v;
-    (*o->mutable_attrs())["total_jobs"] = std::to_string(total);
-    (*o->mutable_attrs())["state_count"] =
-        "Transit:0 Queued:" + std::to_string(count['Q']) + " Held:" + std::to_string(count['H']) +
-        " Waiting:" + std::to_string(count['W']) + " Running:" + std::to_string(count['R']) +
-        " Exiting:" + std::to_string(count['E']) + " Complete:" + std::to_string(count['C']);
-  }
-  for (const std::string& id : req.ids())
-    if (!st_.queues.count(id)) return error_response(kErrUnknownQueue, "Unknown queue " + id);
-  return r;
 }
 
 wire::Response Server::status_server() {

@@ -287,6 +287,7 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
 
 void Server::schedule() {
   sched_wanted_ = false;
+  if (shutdown_pending_) return;  // qterm: nothing new starts
   Usage usage = compute_usage(st_);
   auto count_free = [&] {
     int total = 0;

@@ -130,6 +130,20 @@ class Server {
   wire::Response node_state(const Who& w, const wire::Request& req);
   wire::Response manage(const Who& w, const wire::Request& req);
   wire::Response alter(const Who& w, Job& job, const wire::Request& req);
+  // qmove, qorder, qmsg, qterm, qenable..., qdel all, printjob, qalter -q and -W depend=
+  // (requests_queue_ops.cpp).
+  bool resolve_depend(const std::string& depend, std::string& normalised, int& code, std::string& error);
+  wire::Response check_depend(const Job& job, const std::string& depend, std::string& normalised, bool& met);
+  void apply_depend(Job& job, const std::string& normalised, bool met);
+  wire::Response move_job(const Who& w, Job& job, const std::string& destination);
+  wire::Response move_request(const Who& w, const wire::Request& req);
+  wire::Response order_jobs(const Who& w, const wire::Request& req);
+  wire::Response message_job(const Who& w, const wire::Request& req);
+  wire::Response queue_state(const Who& w, const wire::Request& req);
+  wire::Response shutdown(const Who& w, const wire::Request& req);
+  void check_shutdown();  // qterm -t immediate|delay: stops once no job is left to wait for
+  wire::Response delete_all(const Who& w, const wire::Request& req);
+  wire::Response print_job(const Who& w, const wire::Request& req);
 
   // Moms.
   wire::Response mom_register(Conn& c, const wire::Request& req);
@@ -181,6 +195,10 @@ class Server {
   SlotUsage* sched_usage_ = nullptr;
   int epfd_ = -1, unix_fd_ = -1, tcp_fd_ = -1, sig_fd_ = -1;
   bool stop_ = false;
+  // qterm -t immediate|delay: no job starts; the server stops when the running jobs are gone.
+  bool shutdown_pending_ = false;
+  long shutdown_deadline_ = 0;
+  static constexpr long kShutdownCheckpointSeconds = 120;  // checkpoints get this long
   bool sched_wanted_ = true;
   long last_housekeeping_ = 0;
   std::map<int, Conn> conns_;

@@ -166,6 +166,26 @@ TEST_F(CkJobs, MomShutdownCheckpointsAndRequeues) {
   EXPECT_EQ(slurp(out_of(id)), expected_counts(40)) << why(id);
 }
 
+// 6b. qterm -t delay: the server has the job checkpointed, stopped and requeued before it stops;
+// the next server start restarts it from the image, with exact output.
+TEST_F(CkJobs, QtermDelayCheckpointsAndRequeues) {
+  std::string id = submit_counting({"-c", "enabled"}, 40, 150);
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(wait_lines(id, 6)) << why(id);
+  pid_t server = c.server_pid();
+  ASSERT_EQ(c.cmd("", {"qterm", "-t", "delay"}).code, 0);
+  ASSERT_TRUE(wait_for([&] { return process_gone(server); }, 60s)) << "pbs_server did not stop\n" << why(id);
+  std::string dir = c.home() + "/checkpoint/" + id + ".CK";
+  EXPECT_FALSE(images_in(dir).empty()) << "no image in " << dir << "\n" << tail(mom_log(), 3000);
+  size_t at_stop = count_lines(out_of(id));
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(count_lines(out_of(id)), at_stop) << "the job must be stopped before the server stops";
+  ASSERT_TRUE(c.start_server(false));
+  ASSERT_TRUE(c.wait_state(id, "C", 60)) << why(id);
+  EXPECT_EQ(c.attr(id, "exit_status"), "0") << why(id);
+  EXPECT_EQ(slurp(out_of(id)), expected_counts(40)) << why(id);
+}
+
 // 7. A running job that is not checkpointable keeps running when held, and completes.
 TEST_F(CkJobs, HoldOfNonCheckpointableRunningJobKeepsItRunning) {
   std::string id = submit_counting({}, 30, 100);

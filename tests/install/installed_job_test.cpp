@@ -48,7 +48,8 @@ class Installed : public ::testing::Test {
   void expect_layout(const std::string& prefix) {
     for (const char* p : {"bin/qsub", "bin/qstat", "bin/qdel", "bin/qhold", "bin/qrls", "bin/qchkpt", "bin/qrerun",
                           "bin/qrun", "bin/qsig", "bin/qalter", "bin/qmgr", "bin/pbsnodes", "bin/cr_run",
-                          "bin/cr_checkpoint", "bin/cr_restart", "bin/cr_info", "bin/tracejob", "sbin/pbs_server", "sbin/pbs_mom",
+                          "bin/cr_checkpoint", "bin/cr_restart", "bin/cr_info", "bin/tracejob", "bin/qselect", "bin/qmove", "bin/qorder", "bin/qmsg",
+                          "bin/qterm", "bin/qenable", "bin/qdisable", "bin/qstart", "bin/qstop", "bin/printjob", "sbin/pbs_server", "sbin/pbs_mom",
                           "lib/reprise/cr_restorer", "lib/reprise/reprise_checkpoint_script",
                           "lib/reprise/reprise_restart_script"})
       EXPECT_EQ(::access((prefix + "/" + p).c_str(), X_OK), 0) << prefix << "/" << p << " is not an installed program";
