@@ -113,10 +113,11 @@ wire::Response Server::move_job(const Who& w, Job& job, const std::string& desti
   if (!w.manager && !is_true(attr_or(q->second.attrs, "enabled", "False")))
     return error_response(kErrQueueDisabled, "Queue is not enabled: " + qname);
   if (is_route_queue(q->second)) {
-    std::string why;
-    std::string dest = route_destination(st_.queues, q->second, job.attrs, why);
-    if (dest.empty()) return error_response(kErrRouteRejected, why);
-    q = st_.queues.find(dest);
+    // qmove into a route queue routes now or not at all: the job does not wait there.
+    std::string owner = job.attr("euser");
+    RouteChoice rc = route_job(st_, q->second, Submitter{owner, job.attr("submit_host"), groups_of(owner)}, job);
+    if (rc.dest.empty()) return error_response(kErrRouteRejected, rc.why);
+    q = st_.queues.find(rc.dest);
   }
   Job moved = job;
   moved.attrs["queue"] = q->first;
