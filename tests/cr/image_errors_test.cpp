@@ -131,7 +131,7 @@ TEST_F(BadImage, EveryFlippedByteIsDetected)
         if (pos < 8)
             accepted.push_back("not a Reprise checkpoint image"); // the magic
         else if (pos < 12)
-            accepted = {"newer"}; // version 1 xor 0xff.. is always larger
+            accepted = {"newer"}; // version 2 xor 0xff.. is always larger
         else
             accepted.push_back("truncated"); // a flipped length may point past the end
         expect_rejected(accepted, "image with byte " + std::to_string(pos) + " of " +
@@ -155,7 +155,7 @@ TEST_F(BadImage, ForeignFilesAreRejected)
 
 TEST_F(BadImage, NewerFormatVersionIsRejected)
 {
-    for (uint32_t version : {2u, 255u, 0xffffffffu}) {
+    for (uint32_t version : {3u, 255u, 0xffffffffu}) {
         std::string copy = image_;
         for (int i = 0; i < 4; i++)
             copy[8 + i] = static_cast<char>((version >> (8 * i)) & 0xff);

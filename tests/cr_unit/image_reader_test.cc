@@ -27,12 +27,13 @@ class SyntheticImage : public ::testing::Test {
   void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
 
   // One process with one thread, one anonymous VMA and `pages` saved pages.
-  void Write(uint64_t pages = 2) {
+  // With zombies, a ZOMBIES section before END.
+  void Write(uint64_t pages = 2, const std::vector<ZombieRecord>& zombies = {}, uint32_t version = kFormatVersion) {
     int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ASSERT_GE(fd, 0);
     FileHeader h{};
     memcpy(h.magic, kImageMagic, 8);
-    h.version = kFormatVersion;
+    h.version = version;
     h.header_size = sizeof h;
     h.arch = kArchX86_64;
     h.header_hash = reprise_hash(&h, offsetof(FileHeader, header_hash));
@@ -78,8 +79,14 @@ class SyntheticImage : public ::testing::Test {
                                                 reprise_hash(bytes.data(), bytes.size()));
     ASSERT_EQ(pwrite(fd, &ph, sizeof ph, static_cast<off_t>(pages_header)), static_cast<ssize_t>(sizeof ph));
     ASSERT_EQ(pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(data)), static_cast<ssize_t>(bytes.size()));
-    EndRecord end{1 + kSectionsPerProcess, data + bytes.size() + sizeof(SectionHeader) + sizeof(EndRecord)};
     lseek(fd, static_cast<off_t>(data + bytes.size()), SEEK_SET);
+    if (!zombies.empty()) {
+      ASSERT_EQ(agent::AppendSection(fd, kImageWide, SectionType::kZombies, zombies.data(),
+                                     zombies.size() * sizeof(ZombieRecord)),
+                0);
+    }
+    uint64_t at = static_cast<uint64_t>(lseek(fd, 0, SEEK_CUR));
+    EndRecord end{1 + kSectionsPerProcess + (zombies.empty() ? 0u : 1u), at + sizeof(SectionHeader) + sizeof(EndRecord)};
     ASSERT_EQ(agent::AppendSection(fd, kImageWide, SectionType::kEnd, &end, sizeof end), 0);
     close(fd);
   }
@@ -118,6 +125,35 @@ TEST_F(SyntheticImage, ValidImageIsDecoded) {
   EXPECT_EQ(p.pages_size, 2 * kPageSize);
   EXPECT_TRUE(p.pages_verified);
   EXPECT_EQ(img.section_count, 1 + kSectionsPerProcess + 1);  // info, process, end
+}
+
+TEST_F(SyntheticImage, ZombiesAreDecoded) {
+  Write(2, {{7, 2, 7, 2, 3 << 8, 0}, {8, 2, 2, 2, 15, 0}});
+  Image img = ReadImage(path_, true);
+  ASSERT_EQ(img.zombies.size(), 2u);
+  EXPECT_EQ(img.zombies[0].pid, 7);
+  EXPECT_EQ(img.zombies[0].wait_status, 3 << 8);
+  EXPECT_EQ(img.zombies[1].ppid, 2);
+}
+
+TEST_F(SyntheticImage, ZombieWithoutItsParentOrWithATakenPidIsRefused) {
+  Write(2, {{7, 5, 7, 2, 0, 0}});
+  EXPECT_NE(Error().find("a zombie's parent is not in the image"), std::string::npos) << Error();
+  Write(2, {{2, 2, 2, 2, 0, 0}});
+  EXPECT_NE(Error().find("a zombie's pid is not its own"), std::string::npos) << Error();
+  Write(2, {{7, 2, 7, 2, 0, 0}, {7, 2, 7, 2, 0, 0}});
+  EXPECT_NE(Error().find("a zombie's pid is not its own"), std::string::npos) << Error();
+}
+
+// Version 1 images (before zombies were saved) are still read; a version 1
+// image cannot hold a ZOMBIES section.
+TEST_F(SyntheticImage, VersionOneImagesAreStillRead) {
+  Write(2, {}, 1);
+  EXPECT_EQ(Error(), "");
+  Write(2, {{7, 2, 7, 2, 0, 0}}, 1);
+  EXPECT_NE(Error().find("bad zombies section"), std::string::npos) << Error();
+  Write(2, {}, 0);
+  EXPECT_NE(Error().find("unknown header layout"), std::string::npos) << Error();
 }
 
 TEST_F(SyntheticImage, ImageWithoutPagesIsValid) {
@@ -162,7 +198,7 @@ TEST_F(SyntheticImage, ForeignAndNewerFilesAreNamedAsSuch) {
   EXPECT_NE(Error().find("not a Reprise checkpoint image"), std::string::npos);
   Write();
   std::string newer = Bytes();
-  newer[8] = 2;
+  newer[8] = static_cast<char>(kFormatVersion + 1);
   Put(newer);
   EXPECT_NE(Error().find("newer"), std::string::npos);
 }

@@ -1,4 +1,5 @@
-// On-disk layout of a Reprise checkpoint image (format version 1).
+// On-disk layout of a Reprise checkpoint image (format version 2; version 1,
+// which had no ZOMBIES section, is still read).
 //
 // An image is one file holding a whole process tree:
 //
@@ -21,7 +22,8 @@
 namespace reprise::cr {
 
 inline constexpr char kImageMagic[8] = {'R', 'P', 'R', 'S', 'I', 'M', 'G', '\0'};
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kOldestFormatVersion = 1;  // the oldest this program still reads
 inline constexpr uint32_t kSectionMagic = 0x54434553;  // "SECT"
 inline constexpr uint64_t kPageSize = 4096;
 inline constexpr uint32_t kArchX86_64 = 62;  // EM_X86_64
@@ -54,6 +56,7 @@ enum class SectionType : uint32_t {
   // evfd range 20-23 (see the event objects block below)
   kEvents = 20,       // per process, only if it holds event fds: EventRecord + items, repeated
   kEventShares = 21,  // image-wide, written by cr_checkpoint: EventShare[]
+  kZombies = 40,      // image-wide, written by cr_checkpoint: ZombieRecord[] (since version 2)
 };
 
 struct SectionHeader {
@@ -297,6 +300,17 @@ struct EventShare {
   uint32_t group;
   uint32_t reserved;
 };
+
+// A child that had exited but was not reaped yet by its parent (a process of
+// the image): restored as a child of that parent which exits with the same
+// wait status once the tree resumes, so the parent reaps it as it would have.
+struct ZombieRecord {
+  int32_t pid, ppid;     // inside the pid namespace; ppid is a process of the image
+  int32_t pgid, sid;     // inside the pid namespace, 0 if outside the image
+  int32_t wait_status;   // as waitpid reports it (never with the core-dump bit)
+  uint32_t reserved;
+};
+static_assert(sizeof(ZombieRecord) == 24);
 
 inline constexpr uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -269,18 +271,52 @@ class TempImage {
   bool committed_ = false;
 };
 
-// A process of the scope exited but its (stopped) parent has not reaped it:
-// Checkpoint() retries, since the parent normally does so within moments.
-Failure ZombieFailure(pid_t pid) {
+// A process whose main thread has exited while other threads still run looks
+// like a zombie in /proc, but is not one: usually a process in the middle of
+// exiting, so Checkpoint() retries; pthread_exit() in main keeps it so.
+Failure ExitingFailure(pid_t pid) {
   return {EAGAIN, "Checkpoint failed: pid " + std::to_string(pid) +
-                      " has exited but was not reaped yet (zombies cannot be restored); try again"};
+                      " is exiting (its main thread has ended while other threads still run; a program that calls"
+                      " pthread_exit in main cannot be checkpointed); try again"};
 }
 
-// True if pid is gone for good (a zombie is not gone: it throws).
-bool Vanished(pid_t pid) {
+// A zombie: exited, not reaped yet. It is saved (see ZombieRecord) unless it
+// is the root of the scope, which has ended.
+bool IsZombie(const ProcInfo& p, pid_t root) {
+  if (p.state != 'Z') return false;
+  if (p.threads > 1) throw ExitingFailure(p.pid);
+  if (p.pid == root)
+    throw Failure{ESRCH, "Checkpoint failed: pid " + std::to_string(p.pid) + " has exited: nothing to checkpoint"};
+  return true;
+}
+
+// True if pid is no longer a live process: reaped, or a zombie (saved from
+// the final scan if its parent is checkpointed).
+bool Vanished(pid_t pid, pid_t root) {
   auto p = ReadProc(pid);
-  if (p && p->state == 'Z') throw ZombieFailure(pid);
-  return !p;
+  return !p || IsZombie(*p, root);
+}
+
+// The zombies of the final scan whose parent is checkpointed, in the pid
+// namespace's numbers. Every live process is stopped now, so none is reaped
+// meanwhile. One that dumped core is retried: its core bit cannot be restored.
+std::vector<ZombieRecord> ZombiesOf(const std::vector<ProcInfo>& scope,
+                                    const std::vector<std::unique_ptr<AgentLink>>& links) {
+  std::map<pid_t, pid_t> ns_pid;  // host pid -> pid in the tree's namespace
+  for (const ProcInfo& p : scope) ns_pid[p.pid] = p.ns_pid;
+  std::set<pid_t> parents;
+  for (auto& link : links) parents.insert(link->proc().pid);
+  auto in_ns = [&](pid_t host) { return ns_pid.count(host) ? ns_pid[host] : 0; };
+  std::vector<ZombieRecord> out;
+  for (const ProcInfo& p : scope) {
+    if (p.state != 'Z' || !parents.count(p.ppid)) continue;
+    if (WCOREDUMP(p.exit_code))
+      throw Failure{EAGAIN, "Checkpoint failed: pid " + std::to_string(p.pid) +
+                                " dumped core and was not reaped yet (its core-dump status cannot be restored);"
+                                " try again"};
+    out.push_back({p.ns_pid, in_ns(p.ppid), in_ns(p.pgid), in_ns(p.sid), p.exit_code, 0});
+  }
+  return out;
 }
 
 std::vector<ProcInfo> ResolveScope(const CheckpointRequest& req) {
@@ -302,12 +338,11 @@ std::vector<ProcInfo> ResolveScope(const CheckpointRequest& req) {
 // Connects to the agent of p; a process just past exec has not loaded its
 // agent yet, so it gets a moment before we conclude it has none. Returns
 // null if the process exits meanwhile.
-std::unique_ptr<AgentLink> ConnectToAgent(const ProcInfo& p) {
+std::unique_ptr<AgentLink> ConnectToAgent(const ProcInfo& p, pid_t root) {
   auto link = std::make_unique<AgentLink>(p);
   for (int tries = 0; !link->Connect(); ++tries) {
     auto again = ReadProc(p.pid);
-    if (!again) return nullptr;
-    if (again->state == 'Z') throw ZombieFailure(p.pid);
+    if (!again || IsZombie(*again, root)) return nullptr;  // not live: the final scan decides
     // A vfork child shares its parent's memory (and agent) until it execs,
     // and the parent waits uninterruptibly: neither can be checkpointed now.
     if (auto parent = ReadProc(again->ppid); parent && parent->state == 'D')
@@ -347,9 +382,9 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
         if (p.tracer)
           throw Failure{EBUSY, "Checkpoint failed: pid " + std::to_string(p.pid) + " is being traced by pid " +
                                    std::to_string(p.tracer) + "; detach the debugger first"};
-        if (p.state == 'Z') throw ZombieFailure(p.pid);
+        if (IsZombie(p, root)) continue;
         stopped.insert(p.pid);
-        std::unique_ptr<AgentLink> link = ConnectToAgent(p);
+        std::unique_ptr<AgentLink> link = ConnectToAgent(p, root);
         if (!link) continue;  // exited and reaped meanwhile: not part of the moment we save
         links.push_back(std::move(link));
         batch.push_back(links.back().get());
@@ -370,7 +405,7 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
         ControlMessage hello{};
         bool answered =
             link->Receive(hello, req.hello_timeout_ms) && hello.op == static_cast<uint32_t>(ControlOp::kHello);
-        if (!answered && link->proc().pid != root && Vanished(link->proc().pid)) {
+        if (!answered && link->proc().pid != root && Vanished(link->proc().pid, root)) {
           gone.insert(link);
           continue;
         }
@@ -392,6 +427,7 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
       scope = CollectScope(req.scope == kScopeTree || req.scope == kScopePid ? root : req.id, req.scope);
       if (scope.empty()) throw Failure{ESRCH, "Checkpoint failed: pid " + std::to_string(root) + ": No such process"};
     }
+    std::vector<ZombieRecord> zombies = ZombiesOf(scope, links);
     scope.clear();
     for (auto& link : links) scope.push_back(link->proc());
 
@@ -437,6 +473,12 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
                      out.path);
         ++optional_sections;
       }
+    }
+    if (!zombies.empty()) {
+      WriteSection(image.fd(), SectionType::kZombies,
+                   std::string(reinterpret_cast<const char*>(zombies.data()), zombies.size() * sizeof(ZombieRecord)),
+                   out.path);
+      ++optional_sections;
     }
     off_t at = lseek(image.fd(), 0, SEEK_CUR);  // past any zero-length page data
     EndRecord end{1 + kSectionsPerProcess * links.size() + optional_sections, static_cast<uint64_t>(at) + sizeof(SectionHeader) + sizeof(EndRecord)};

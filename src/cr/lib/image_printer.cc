@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <string>
 
@@ -116,6 +118,20 @@ uint64_t SavedBytes(const ProcessImage& p, const VmaEntry& v) {
 
 }  // namespace
 
+// "exited with status 3" or "killed by signal 15 (Terminated)".
+std::string WaitStatusText(int status) {
+  if (WIFSIGNALED(status))
+    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
+  return "exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
+std::vector<ZombieRecord> ZombiesOf(const Image& img, int32_t parent) {
+  std::vector<ZombieRecord> out;
+  for (const ZombieRecord& z : img.zombies)
+    if (z.ppid == parent) out.push_back(z);
+  return out;
+}
+
 nlohmann::json ImageToJson(const Image& img) {
   using nlohmann::json;
   json j;
@@ -193,6 +209,11 @@ nlohmann::json ImageToJson(const Image& img) {
     jp["memory_regions"] = vmas;
     jp["saved_bytes"] = total;
     jp["page_data_checksum"] = p.pages_verified ? "ok" : "not checked";
+    json zombies = json::array();
+    for (const ZombieRecord& z : ZombiesOf(img, p.process.pid))
+      zombies.push_back({{"pid", z.pid}, {"pgid", z.pgid}, {"sid", z.sid}, {"wait_status", z.wait_status},
+                         {"status", WaitStatusText(z.wait_status)}});
+    jp["zombie_children"] = zombies;
     all_verified &= p.pages_verified;
     procs.push_back(jp);
   }
@@ -254,6 +275,9 @@ void PrintImage(const Image& img, std::ostream& out) {
           << (SharedObject(v.record).empty() ? "" : "  " + SharedObject(v.record)) << "\n";
     }
     out << "  saved memory: " << Size(total) << " in " << p.runs.size() << " runs\n";
+    for (const ZombieRecord& z : ZombiesOf(img, r.pid))
+      out << "  zombie child " << z.pid << " (not reaped yet), group " << z.pgid << ", session " << z.sid << ": "
+          << WaitStatusText(z.wait_status) << "\n";
   }
 }
 

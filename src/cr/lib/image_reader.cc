@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <set>
 
 #include "format/hash.h"
 
@@ -85,6 +86,7 @@ const char* SectionName(uint32_t type) {
     case SectionType::kEnd: return "end";
     case SectionType::kEvents: return "events";
     case SectionType::kEventShares: return "event shares";
+    case SectionType::kZombies: return "zombies";
   }
   return "unknown";
 }
@@ -194,6 +196,17 @@ void CheckProcess(const ImageFile& f, const ProcessImage& p) {
     if (IsEventKind(fe.record.kind) && !EventFor(p, fe.record.fd)) f.Corrupt("an event object lacks its state");
 }
 
+// Each zombie's parent is a process of the image, and no pid is used twice.
+void CheckZombies(const ImageFile& f, const Image& img) {
+  std::set<int32_t> parents;
+  for (const ProcessImage& p : img.processes) parents.insert(p.process.pid);
+  std::set<int32_t> used = parents;
+  for (const ZombieRecord& z : img.zombies) {
+    if (!parents.count(z.ppid)) f.Corrupt("a zombie's parent is not in the image");
+    if (z.pid <= 0 || !used.insert(z.pid).second) f.Corrupt("a zombie's pid is not its own");
+  }
+}
+
 }  // namespace
 
 bool IsEventKind(uint32_t kind) {
@@ -226,7 +239,7 @@ Image ReadImage(const std::string& path, bool verify_pages) {
                                  ", newer than this program supports (" + std::to_string(kFormatVersion) + ")");
   if (img.header.header_hash != reprise_hash(&img.header, offsetof(FileHeader, header_hash)))
     f.Corrupt("header checksum mismatch");
-  if (img.header.version != kFormatVersion || img.header.header_size != sizeof(FileHeader))
+  if (img.header.version < kOldestFormatVersion || img.header.header_size != sizeof(FileHeader))
     f.Corrupt("unknown header layout");
   if (img.header.arch != kArchX86_64) throw ImageError(EINVAL, "'" + path + "' was taken on another architecture");
 
@@ -328,6 +341,11 @@ Image ReadImage(const std::string& path, bool verify_pages) {
         if (p) f.Corrupt("bad event shares section");
         shares = AsArray<EventShare>(f, payload, "event shares");
         break;
+      case SectionType::kZombies:
+        if (p || !img.zombies.empty() || img.header.version < 2) f.Corrupt("bad zombies section");
+        img.zombies = AsArray<ZombieRecord>(f, payload, "zombies");
+        if (img.zombies.empty()) f.Corrupt("bad zombies section");
+        break;
       default:
         f.Corrupt("unknown section type " + std::to_string(h.type));
     }
@@ -344,6 +362,7 @@ Image ReadImage(const std::string& path, bool verify_pages) {
     hit->share_group = s.group;
   }
   for (const ProcessImage& p : img.processes) CheckProcess(f, p);
+  CheckZombies(f, img);
   return img;
 }
 

@@ -61,6 +61,7 @@ struct Image {
   ImageInfo info{};
   std::string cmdline;
   std::vector<ProcessImage> processes;
+  std::vector<ZombieRecord> zombies;  // exited children not reaped yet by their (imaged) parent
   uint64_t file_size = 0;
   uint64_t section_count = 0;
 };

@@ -51,6 +51,9 @@ std::optional<ProcInfo> ReadProc(pid_t pid) {
   if (close_paren == std::string::npos) return std::nullopt;
   std::istringstream rest(text.substr(close_paren + 2));
   rest >> p.state >> p.ppid >> p.pgid >> p.sid;
+  std::string field;
+  for (int n = 7; n <= 52 && rest >> field; ++n)  // fields 7..52 follow; 52 is exit_code
+    if (n == 52) p.exit_code = atoi(field.c_str());
   std::ifstream status(base + "/status");
   std::string line;
   while (std::getline(status, line)) {
@@ -60,6 +63,7 @@ std::optional<ProcInfo> ReadProc(pid_t pid) {
     if (key == "Uid:") in >> p.uid;
     else if (key == "Gid:") in >> p.gid;
     else if (key == "TracerPid:") in >> p.tracer;
+    else if (key == "Threads:") in >> p.threads;
     else if (key == "NSpid:")
       for (pid_t v; in >> v;) p.ns_pid = v;  // the last one is the innermost
   }

@@ -22,6 +22,8 @@ struct ProcInfo {
   gid_t gid = 0;
   char state = '?';
   pid_t tracer = 0;   // TracerPid: non-zero while ptraced
+  int threads = 0;    // Threads: of /proc/PID/status
+  int exit_code = 0;  // a zombie's wait status (stat field 52; readable by its owner and root)
   uint64_t pidns_inode = 0;
   std::string exe;    // basename of /proc/PID/exe
 };

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -211,8 +212,8 @@ std::string PidInUse(pid_t pid) {
 // cr_restart's side for the roots of the image.
 class TreeBuilder {
  public:
-  TreeBuilder(const Image& img, std::vector<ChildSetup>& setups, bool restore_pid, int status_fd)
-      : img_(img), setups_(setups), restore_pid_(restore_pid), status_fd_(status_fd) {
+  TreeBuilder(const Image& img, std::vector<ChildSetup>& setups, bool restore_pid, int status_fd, int go_fd)
+      : img_(img), setups_(setups), restore_pid_(restore_pid), status_fd_(status_fd), go_fd_(go_fd) {
     std::set<pid_t> pids;
     for (const ProcessImage& p : img.processes) pids.insert(p.process.pid);
     children_.resize(img.processes.size());
@@ -233,22 +234,56 @@ class TreeBuilder {
   // Creates process i and, from inside it, its descendants. Returns its pid
   // (in the caller's namespace), or -1 after reporting on the status pipe.
   pid_t Create(size_t i) {
-    pid_t pid = restore_pid_ ? CloneWithPid(Pid(i)) : fork();
-    if (pid < 0) {
-      int e = errno;
-      Report(e == EEXIST ? EBUSY : e,
-             e == EEXIST ? PidInUse(Pid(i)) : std::string("cannot create a process: ") + strerror(e));
-      return -1;
-    }
-    if (pid > 0) return pid;
-    if (restore_pid_) JoinSessionAndGroup(img_.processes[i].process);
+    pid_t pid = Clone(Pid(i));
+    if (pid != 0) return pid;
+    const ProcessRecord& r = img_.processes[i].process;
+    if (restore_pid_) JoinSessionAndGroup(r.pid, r.pgid, r.sid);
     for (size_t c : children_[i])
       if (Create(c) < 0) _exit(1);
+    for (const ZombieRecord& z : img_.zombies)
+      if (z.ppid == r.pid && CreateZombie(z) < 0) _exit(1);
     RunRestartChild(setups_[i]);
   }
 
  private:
   pid_t Pid(size_t i) const { return img_.processes[i].process.pid; }
+
+  // Returns 0 in the child, the pid in the parent, -1 after reporting.
+  pid_t Clone(pid_t want) {
+    pid_t pid = restore_pid_ ? CloneWithPid(want) : fork();
+    if (pid < 0) {
+      int e = errno;
+      Report(e == EEXIST ? EBUSY : e,
+             e == EEXIST ? PidInUse(want) : std::string("cannot create a process: ") + strerror(e));
+    }
+    return pid;
+  }
+
+  // A child that had exited but was not reaped: it holds nothing but the go
+  // pipe, and exits with its saved status once the tree resumes, so its
+  // parent gets SIGCHLD (held pending while the restorer blocks signals) and
+  // reaps it as it would have.
+  pid_t CreateZombie(const ZombieRecord& z) {
+    pid_t pid = Clone(z.pid);
+    if (pid != 0) return pid;
+    if (restore_pid_) JoinSessionAndGroup(z.pid, z.pgid, z.sid);
+    if (dup2(go_fd_, 0) != 0) _exit(1);
+    close_range(1, ~0U, 0);
+    char go = 0;
+    while (read(0, &go, 1) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(z.wait_status)) {
+      int sig = WTERMSIG(z.wait_status);
+      prctl(PR_SET_DUMPABLE, 0);  // no core file, and no core bit the original lacked
+      signal(sig, SIG_DFL);
+      sigset_t one;
+      sigemptyset(&one);
+      sigaddset(&one, sig);
+      sigprocmask(SIG_UNBLOCK, &one, nullptr);
+      kill(getpid(), sig);
+    }
+    _exit(WEXITSTATUS(z.wait_status));
+  }
 
   void Report(int code, const std::string& message) {
     plan_status st{};
@@ -258,16 +293,17 @@ class TreeBuilder {
     (void)ignored;
   }
 
-  void JoinSessionAndGroup(const ProcessRecord& p) {
-    if (p.sid == p.pid) setsid();
-    if (p.pgid == p.pid) setpgid(0, 0);
-    else if (p.pgid > 0 && image_pids_.count(p.pgid)) setpgid(0, p.pgid);
+  void JoinSessionAndGroup(pid_t pid, pid_t pgid, pid_t sid) {
+    if (sid == pid) setsid();
+    if (pgid == pid) setpgid(0, 0);
+    else if (pgid > 0 && image_pids_.count(pgid)) setpgid(0, pgid);
   }
 
   const Image& img_;
   std::vector<ChildSetup>& setups_;
   bool restore_pid_;
   int status_fd_;
+  int go_fd_;
   std::vector<std::vector<size_t>> children_;
   std::vector<size_t> roots_;
   std::set<pid_t> image_pids_;
@@ -390,7 +426,7 @@ RestartFailure Restart(const RestartRequest& req) {
 
     as_owner.reset();  // namespaces and pids need root's own file access again
 
-    TreeBuilder tree(img, setups, req.restore_pid, status_w);
+    TreeBuilder tree(img, setups, req.restore_pid, status_w, go_r);
     // Runs where the roots' parent will be: init of a new pid namespace, or here.
     auto create_roots = [&]() -> pid_t {
       pid_t first = -1;
@@ -413,7 +449,7 @@ RestartFailure Restart(const RestartRequest& req) {
     AwaitReady(status_pipe[0], img.processes.size());
     files.ArmTimers();  // timers run from here on: the processes resume at once
     // Every process is in place and every checksum matched: let them run.
-    std::string go(img.processes.size(), 'g');
+    std::string go(img.processes.size() + img.zombies.size(), 'g');  // one each, zombies included
     if (write(go_pipe[1], go.data(), go.size()) != static_cast<ssize_t>(go.size()))
       throw Failure{EIO, "the restored processes vanished"};
     close(go_pipe[1]);
