@@ -59,7 +59,7 @@ TEST(Lifecycle, RepeatedCheckpointsDoNotDisturbTheRunningProgram)
     std::string image = dir.file("image.rpr");
     int taken = 0;
     for (; taken < 8; taken++) {
-        // Checkpointing a program that is exiting is refused (zombie): stop early instead.
+        // Checkpointing a program whose root has exited is refused: stop early instead.
         if (read_file(dir.file("run.out")).find("fpu_regs done") != std::string::npos)
             break;
         ASSERT_NO_FATAL_FAILURE(checkpoint_ok(app->pid(), image, {}, dir.path()))

@@ -57,6 +57,7 @@ enum class SectionType : uint32_t {
   kEvents = 20,       // per process, only if it holds event fds: EventRecord + items, repeated
   kEventShares = 21,  // image-wide, written by cr_checkpoint: EventShare[]
   kZombies = 40,      // image-wide, written by cr_checkpoint: ZombieRecord[] (since version 2)
+  kClocks = 41,       // image-wide, written by cr_checkpoint: ClockRecord (since version 2)
 };
 
 struct SectionHeader {
@@ -311,6 +312,15 @@ struct ZombieRecord {
   uint32_t reserved;
 };
 static_assert(sizeof(ZombieRecord) == 24);
+
+// The tree's CLOCK_MONOTONIC and CLOCK_BOOTTIME when it was stopped (in its
+// time namespace, if an earlier restart gave it one).
+struct ClockRecord {
+  int64_t monotonic_ns;
+  int64_t boottime_ns;
+  uint64_t reserved[2];
+};
+static_assert(sizeof(ClockRecord) == 32);
 
 inline constexpr uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 

@@ -25,6 +25,7 @@
 #include "lib/process_tree.h"
 #include "lib/socket_check.h"
 #include "lib/system_facts.h"
+#include "lib/time_namespace.h"
 
 namespace reprise::cr {
 namespace {
@@ -430,6 +431,9 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
     std::vector<ZombieRecord> zombies = ZombiesOf(scope, links);
     scope.clear();
     for (auto& link : links) scope.push_back(link->proc());
+    ClockRecord clocks = TreeClocksNow(scope[0].pid);  // what the stopped tree's clocks read
+    if (std::string why = CheckOneTimeNamespace(scope); !why.empty())
+      throw Failure{ENOTSUP, "Checkpoint failed: " + why};
 
     double t1 = Seconds();
     out.stop_seconds = t1 - t0;
@@ -441,6 +445,9 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
     FileHeader header = MakeFileHeader(created);
     WriteOrThrow(image.fd(), &header, sizeof header, out.path);
     WriteSection(image.fd(), SectionType::kImageInfo, ImageInfoPayload(scope, req, created, in_namespace), out.path);
+    WriteSection(image.fd(), SectionType::kClocks, std::string(reinterpret_cast<const char*>(&clocks), sizeof clocks),
+                 out.path);
+    uint64_t checkpointer_sections = 2;  // IMAGE_INFO, CLOCKS; and ZOMBIES below
 
     uint64_t optional_sections = 0;
     std::vector<bool> has_optional(links.size(), false);
@@ -478,10 +485,10 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
       WriteSection(image.fd(), SectionType::kZombies,
                    std::string(reinterpret_cast<const char*>(zombies.data()), zombies.size() * sizeof(ZombieRecord)),
                    out.path);
-      ++optional_sections;
+      ++checkpointer_sections;
     }
     off_t at = lseek(image.fd(), 0, SEEK_CUR);  // past any zero-length page data
-    EndRecord end{1 + kSectionsPerProcess * links.size() + optional_sections, static_cast<uint64_t>(at) + sizeof(SectionHeader) + sizeof(EndRecord)};
+    EndRecord end{checkpointer_sections + kSectionsPerProcess * links.size() + optional_sections, static_cast<uint64_t>(at) + sizeof(SectionHeader) + sizeof(EndRecord)};
     WriteSection(image.fd(), SectionType::kEnd, std::string(reinterpret_cast<const char*>(&end), sizeof end), out.path);
     out.bytes = end.file_size;
     if (had_sockets) {  // are their peers inside the job? (only the whole image tells)

@@ -148,6 +148,7 @@ nlohmann::json ImageToJson(const Image& img) {
   j["xcr0"] = Hex(img.header.xcr0);
   j["file_size"] = img.file_size;
   j["sections"] = img.section_count;
+  if (img.clocks) j["clocks"] = {{"monotonic_ns", img.clocks->monotonic_ns}, {"boottime_ns", img.clocks->boottime_ns}};
   bool all_verified = true;
   json procs = json::array();
   for (const ProcessImage& p : img.processes) {
@@ -234,6 +235,12 @@ void PrintImage(const Image& img, std::ostream& out) {
   bool all_verified = true;
   for (const ProcessImage& p : img.processes) all_verified &= p.pages_verified;
   out << "Checksums:      " << (all_verified ? "all sections ok" : "metadata ok, page data not checked") << "\n";
+  if (img.clocks) {
+    char line[128];
+    snprintf(line, sizeof line, "Clocks:         monotonic %.6f s, boottime %.6f s (go on from here at restart)\n",
+             static_cast<double>(img.clocks->monotonic_ns) / 1e9, static_cast<double>(img.clocks->boottime_ns) / 1e9);
+    out << line;
+  }
   for (const ProcessImage& p : img.processes) {
     const ProcessRecord& r = p.process;
     out << "\nProcess " << r.pid << " (" << std::string(r.comm, strnlen(r.comm, sizeof r.comm)) << "), parent "

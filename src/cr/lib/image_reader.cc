@@ -87,6 +87,7 @@ const char* SectionName(uint32_t type) {
     case SectionType::kEvents: return "events";
     case SectionType::kEventShares: return "event shares";
     case SectionType::kZombies: return "zombies";
+    case SectionType::kClocks: return "clocks";
   }
   return "unknown";
 }
@@ -345,6 +346,14 @@ Image ReadImage(const std::string& path, bool verify_pages) {
         if (p || !img.zombies.empty() || img.header.version < 2) f.Corrupt("bad zombies section");
         img.zombies = AsArray<ZombieRecord>(f, payload, "zombies");
         if (img.zombies.empty()) f.Corrupt("bad zombies section");
+        break;
+      case SectionType::kClocks:
+        if (p || img.clocks || img.header.version < 2 || payload.size() != sizeof(ClockRecord))
+          f.Corrupt("bad clocks section");
+        img.clocks.emplace();
+        memcpy(&*img.clocks, payload.data(), sizeof(ClockRecord));
+        if (img.clocks->monotonic_ns < 0 || img.clocks->boottime_ns < 0)
+          f.Corrupt("bad clocks section");
         break;
       default:
         f.Corrupt("unknown section type " + std::to_string(h.type));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -62,6 +63,7 @@ struct Image {
   std::string cmdline;
   std::vector<ProcessImage> processes;
   std::vector<ZombieRecord> zombies;  // exited children not reaped yet by their (imaged) parent
+  std::optional<ClockRecord> clocks;  // absent in version 1 images
   uint64_t file_size = 0;
   uint64_t section_count = 0;
 };

@@ -72,12 +72,14 @@ bool EnterUserNamespace(std::string* error) {
 
 }  // namespace
 
-bool PidNamespaceRun::Start(const std::function<pid_t()>& start_root, std::string* error) {
+bool PidNamespaceRun::Start(const std::function<pid_t()>& start_root, std::string* error,
+                            const std::function<bool(std::string*)>& prepare) {
   if (geteuid() != 0 && !EnterUserNamespace(error)) return false;
   if (unshare(CLONE_NEWPID | CLONE_NEWNS) != 0) {
     *error = std::string("cannot create a pid namespace: ") + strerror(errno);
     return false;
   }
+  if (prepare && !prepare(error)) return false;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     *error = std::string("pipe: ") + strerror(errno);

@@ -18,10 +18,13 @@ namespace reprise::cr {
 class PidNamespaceRun {
  public:
   // Enters new pid and mount namespaces (plus a user namespace when not
-  // root) and forks init, which calls start_root() to create the root
-  // process and returns its pid, or -1 after reporting why. Returns false,
-  // with *error set, when namespaces are not available here.
-  bool Start(const std::function<pid_t()>& start_root, std::string* error);
+  // root), calls prepare() (which may enter more namespaces for init and
+  // its children, e.g. a time namespace), and forks init, which calls
+  // start_root() to create the root process and returns its pid, or -1
+  // after reporting why. Returns false, with *error set, when namespaces are
+  // not available here or prepare() fails.
+  bool Start(const std::function<pid_t()>& start_root, std::string* error,
+             const std::function<bool(std::string*)>& prepare = nullptr);
 
   pid_t init_pid() const { return init_pid_; }
 

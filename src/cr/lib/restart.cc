@@ -27,6 +27,7 @@
 #include "lib/restore_files.h"
 #include "lib/shared_memory.h"
 #include "lib/system_facts.h"
+#include "lib/time_namespace.h"
 #include "restorer/restore_plan.h"
 
 namespace reprise::cr {
@@ -438,16 +439,32 @@ RestartFailure Restart(const RestartRequest& req) {
       files.CloseAll();  // the children hold what they need; pipes must see EOF
       return first;
     };
+    // The roots and everything under them see the clocks go on from the
+    // checkpoint, in a time namespace entered before the first of them exists.
+    bool clock_failed = false;
+    ClockOffsets clock_offsets;  // zero: the host's clocks
+    auto enter_clocks = [&](std::string* error) {
+      if (!img.clocks || !req.clocks_continue || EnterTimeNamespace(*img.clocks, &clock_offsets, error)) return true;
+      *error += "; restart with --clock=host to let the clocks show the time spent stopped";
+      clock_failed = true;
+      return false;
+    };
     if (req.restore_pid && img.info.in_pid_namespace) {
       std::string error;
-      if (!ns.Start(create_roots, &error)) throw Failure{EPERM, error + " (try --no-restore-pid)"};
+      if (!ns.Start(create_roots, &error, enter_clocks))
+        throw Failure{EPERM, clock_failed ? error : error + " (try --no-restore-pid)"};
       in_namespace = true;
     } else {
+      std::string error;
+      if (geteuid() == 0 && !enter_clocks(&error)) throw Failure{EPERM, error};
+      if (geteuid() != 0 && img.clocks && req.clocks_continue)
+        fprintf(stderr, "cr_restart: note: CLOCK_MONOTONIC goes on from the host's, not from the checkpoint (a time"
+                        " namespace needs root or the image's pid namespace); --clock=host silences this\n");
       first_root = create_roots();
     }
     files.CloseAll();
     AwaitReady(status_pipe[0], img.processes.size());
-    files.ArmTimers();  // timers run from here on: the processes resume at once
+    files.ArmTimers(clock_offsets);  // timers run from here on: the processes resume at once
     // Every process is in place and every checksum matched: let them run.
     std::string go(img.processes.size() + img.zombies.size(), 'g');  // one each, zombies included
     if (write(go_pipe[1], go.data(), go.size()) != static_cast<ssize_t>(go.size()))

@@ -10,6 +10,7 @@ struct RestartRequest {
   std::string path;
   bool restore_pid = true;
   bool external_sockets_closed = false;  // --external-sockets=closed
+  bool clocks_continue = true;  // --clock=continue: CLOCK_MONOTONIC/BOOTTIME go on from the checkpoint
 };
 
 struct RestartFailure {

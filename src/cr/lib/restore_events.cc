@@ -137,15 +137,16 @@ void RestoredEvents::AddWatches(int fd, const ProcessImage& p, const FileEntry& 
   }
 }
 
-void RestoredEvents::ArmTimers() {
+void RestoredEvents::ArmTimers(const ClockOffsets& offsets) {
   for (auto& [fd, r] : timers_) {
-    // An absolute deadline is kept as it was on the timer's clock. (With a
-    // time namespace for the restored tree, a CLOCK_MONOTONIC/BOOTTIME
-    // deadline must be shifted by that namespace's offset here.)
+    // An absolute deadline is kept as it was on the timer's clock, in the
+    // restored tree's time.
     itimerspec spec{};
     spec.it_interval = Ts(r.interval_ns);
     bool absolute = (r.flags & TFD_TIMER_ABSTIME) && r.deadline_ns;
-    spec.it_value = Ts(absolute ? r.deadline_ns : r.remaining_ns);
+    spec.it_value = Ts(absolute ? static_cast<uint64_t>(HostDeadline(static_cast<clockid_t>(r.value),
+                                                                     static_cast<int64_t>(r.deadline_ns), offsets))
+                                : r.remaining_ns);
     if ((spec.it_value.tv_sec || spec.it_value.tv_nsec) &&
         timerfd_settime(fd, absolute ? static_cast<int>(r.flags & (TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) : 0,
                         &spec, nullptr) != 0)

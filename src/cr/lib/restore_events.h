@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "lib/image_reader.h"
+#include "lib/time_namespace.h"
 
 namespace reprise::cr {
 
@@ -36,8 +37,10 @@ class RestoredEvents {
   int Source(const ProcessImage& p, const FileEntry& f);
 
   // Arms every timerfd with its saved remaining time (or absolute deadline),
-  // interval and unread expirations. Call right before the processes resume.
-  void ArmTimers();
+  // interval and unread expirations. Call right before the processes resume;
+  // `offsets` are those of the restored tree's time namespace (absolute
+  // deadlines are in its time, and this process is in the host's).
+  void ArmTimers(const ClockOffsets& offsets);
 
   void Close();
 

@@ -48,7 +48,7 @@ class RestoredFiles {
   void CloseAll();
 
   // Arms the restored timerfds; right before the processes resume.
-  void ArmTimers() { events_.ArmTimers(); }
+  void ArmTimers(const ClockOffsets& offsets) { events_.ArmTimers(offsets); }
 
  private:
   int OpenPath(const FileEntry& f);
