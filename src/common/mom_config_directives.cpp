@@ -12,7 +12,7 @@ const std::set<std::string>& effective() {
       "pbsserver", "clienthost", "mom_host", "loglevel", "status_update_time", "checkpoint_interval",
       "checkpoint_interval_unit", "checkpoint_script", "restart_script", "checkpoint_run_exe",
       "remote_checkpoint_dirs", "tmpdir", "job_output_file_umask", "prologalarm", "spool_as_final_name",
-      "usecp", "checkpoint_external_sockets", "node_check_script", "node_check_interval", "node_check_timeout",
+      "usecp", "checkpoint_external_sockets", "checkpoint_clock", "node_check_script", "node_check_interval", "node_check_timeout",
       "down_on_error"};
   return s;
 }

@@ -43,6 +43,11 @@ bool parse_mom_config(const std::string& text, MomConfig& config, std::string& e
                                 " ignored (not a TORQUE pbs_mom directive; see pbs_mom_config(5))");
       continue;
     }
+    if (key == "checkpoint_clock" && value != "continue" && value != "host") {
+      error = "mom config line " + std::to_string(lineno) + ": $checkpoint_clock must be 'continue' or 'host', not '" +
+              value + "'";
+      return false;
+    }
     if (key == "checkpoint_external_sockets" && value != "refuse" && value != "closed") {
       error = "mom config line " + std::to_string(lineno) + ": $checkpoint_external_sockets must be 'refuse' or 'closed', not '" +
               value + "'";

@@ -85,6 +85,11 @@ std::vector<std::string> external_sockets_flags(const MomConfig& config) {
   return {};
 }
 
+std::vector<std::string> restart_clock_flags(const MomConfig& config) {
+  if (config_value(config, "checkpoint_clock") == "host") return {"--clock=host"};
+  return {};
+}
+
 bool start_checkpoint(const std::string& home, const MomConfig& config, const JobRecord& job,
                       CheckpointReason reason, StartedCheckpoint& c, std::string& error) {
   c = StartedCheckpoint();
@@ -172,6 +177,7 @@ std::vector<std::string> restart_command(const std::string& home, const MomConfi
   if (!script.empty()) return {script, "%SESSION%", job.id, job.attr("euser"), dir, name};
   std::vector<std::string> argv{engine_tool("cr_restart")};
   for (const std::string& flag : external_sockets_flags(config)) argv.push_back(flag);
+  for (const std::string& flag : restart_clock_flags(config)) argv.push_back(flag);
   argv.push_back(dir + "/" + name);
   return argv;
 }

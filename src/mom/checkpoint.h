@@ -33,6 +33,10 @@ struct CheckpointResult {
 // The cr_checkpoint/cr_restart flags `$checkpoint_external_sockets` asks for.
 std::vector<std::string> external_sockets_flags(const MomConfig& config);
 
+// The cr_restart flags `$checkpoint_clock` asks for (`host`: the job's
+// CLOCK_MONOTONIC shows the time it spent checkpointed; default `continue`).
+std::vector<std::string> restart_clock_flags(const MomConfig& config);
+
 // A checkpoint command running as the job's owner, in its own session. The mom's loop
 // watches `pid` and, when it has ended, hands its exit status to finish_checkpoint().
 struct StartedCheckpoint {

@@ -11,6 +11,7 @@
 #include "common/pbs_home.h"
 #include "common/resources.h"
 #include "common/wire.h"
+#include "mom/checkpoint.h"
 #include "reprise.pb.h"
 
 using namespace reprise;
@@ -221,6 +222,20 @@ TEST(MomConfig, CheckpointExternalSockets) {
   MomConfig d;
   EXPECT_FALSE(parse_mom_config("$checkpoint_external_sockets maybe\n", d, e));
   EXPECT_NE(e.find("'refuse' or 'closed'"), std::string::npos) << e;
+}
+
+TEST(MomConfig, CheckpointClock) {
+  MomConfig c;
+  std::string e;
+  ASSERT_TRUE(parse_mom_config("$checkpoint_clock host\n", c, e)) << e;
+  EXPECT_TRUE(c.warnings.empty());
+  EXPECT_EQ(c.values["checkpoint_clock"], "host");
+  MomConfig d;
+  EXPECT_FALSE(parse_mom_config("$checkpoint_clock frozen\n", d, e));
+  EXPECT_NE(e.find("'continue' or 'host'"), std::string::npos) << e;
+  EXPECT_EQ(reprise::mom::restart_clock_flags(c), std::vector<std::string>{"--clock=host"});
+  MomConfig unset;
+  EXPECT_TRUE(reprise::mom::restart_clock_flags(unset).empty());
 }
 
 TEST(QstatFormat, DefaultTableColumns) {
