@@ -27,8 +27,14 @@ class SyntheticImage : public ::testing::Test {
   void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
 
   // One process with one thread, one anonymous VMA and `pages` saved pages.
-  // With zombies, a ZOMBIES section before END.
-  void Write(uint64_t pages = 2, const std::vector<ZombieRecord>& zombies = {}, uint32_t version = kFormatVersion) {
+  // With zombies, a ZOMBIES section before END; each of `extra` (a section of
+  // process 0) before that.
+  struct Extra {
+    SectionType type;
+    std::string payload;
+  };
+  void Write(uint64_t pages = 2, const std::vector<ZombieRecord>& zombies = {}, uint32_t version = kFormatVersion,
+             const std::vector<Extra>& extra = {}) {
     int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ASSERT_GE(fd, 0);
     FileHeader h{};
@@ -80,13 +86,16 @@ class SyntheticImage : public ::testing::Test {
     ASSERT_EQ(pwrite(fd, &ph, sizeof ph, static_cast<off_t>(pages_header)), static_cast<ssize_t>(sizeof ph));
     ASSERT_EQ(pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(data)), static_cast<ssize_t>(bytes.size()));
     lseek(fd, static_cast<off_t>(data + bytes.size()), SEEK_SET);
+    for (const Extra& e : extra)
+      ASSERT_EQ(agent::AppendSection(fd, 0, e.type, e.payload.data(), e.payload.size()), 0);
     if (!zombies.empty()) {
       ASSERT_EQ(agent::AppendSection(fd, kImageWide, SectionType::kZombies, zombies.data(),
                                      zombies.size() * sizeof(ZombieRecord)),
                 0);
     }
     uint64_t at = static_cast<uint64_t>(lseek(fd, 0, SEEK_CUR));
-    EndRecord end{1 + kSectionsPerProcess + (zombies.empty() ? 0u : 1u), at + sizeof(SectionHeader) + sizeof(EndRecord)};
+    EndRecord end{1 + kSectionsPerProcess + (zombies.empty() ? 0u : 1u) + extra.size(),
+                  at + sizeof(SectionHeader) + sizeof(EndRecord)};
     ASSERT_EQ(agent::AppendSection(fd, kImageWide, SectionType::kEnd, &end, sizeof end), 0);
     close(fd);
   }
@@ -154,6 +163,44 @@ TEST_F(SyntheticImage, VersionOneImagesAreStillRead) {
   EXPECT_NE(Error().find("bad zombies section"), std::string::npos) << Error();
   Write(2, {}, 0);
   EXPECT_NE(Error().find("unknown header layout"), std::string::npos) << Error();
+}
+
+template <typename T>
+std::string RecordBytes(const T& v) {
+  return std::string(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+TEST_F(SyntheticImage, SignalsTimersAndLocksAreDecodedAndChecked) {
+  PendingSignalRecord s{};
+  int signo = 10;
+  memcpy(s.info, &signo, sizeof signo);
+  s.tid = 2;  // the image's one thread
+  PosixTimerRecord t{};
+  t.id = 3;
+  t.signo = 14;
+  t.value_ns = 1000;
+  FileLockRecord l{1, kLockPosix, 1, 0, 10, 20};  // fd 1 is open in the image
+  Write(2, {}, kFormatVersion,
+        {{SectionType::kSignals, RecordBytes(s)}, {SectionType::kPosixTimers, RecordBytes(t)}, {SectionType::kFileLocks, RecordBytes(l)}});
+  Image img = ReadImage(path_, true);
+  ASSERT_EQ(img.processes[0].pending_signals.size(), 1u);
+  EXPECT_EQ(img.processes[0].posix_timers[0].id, 3);
+  EXPECT_EQ(img.processes[0].file_locks[0].len, 20);
+
+  PendingSignalRecord other_thread = s;
+  other_thread.tid = 99;
+  Write(2, {}, kFormatVersion, {{SectionType::kSignals, RecordBytes(other_thread)}});
+  EXPECT_NE(Error().find("bad pending signal"), std::string::npos) << Error();
+  FileLockRecord closed_fd{7, kLockFlock, 1, 0, 0, 0};
+  Write(2, {}, kFormatVersion, {{SectionType::kFileLocks, RecordBytes(closed_fd)}});
+  EXPECT_NE(Error().find("bad file lock"), std::string::npos) << Error();
+  PosixTimerRecord to_nobody = t;
+  to_nobody.notify = 4;  // SIGEV_THREAD_ID
+  to_nobody.target_tid = 99;
+  Write(2, {}, kFormatVersion, {{SectionType::kPosixTimers, RecordBytes(to_nobody)}});
+  EXPECT_NE(Error().find("bad POSIX timer"), std::string::npos) << Error();
+  Write(2, {}, 1, {{SectionType::kFileLocks, RecordBytes(l)}});
+  EXPECT_NE(Error().find("bad file locks section"), std::string::npos) << Error();
 }
 
 TEST_F(SyntheticImage, ImageWithoutPagesIsValid) {

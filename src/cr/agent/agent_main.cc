@@ -114,6 +114,8 @@ DumpOutcome DumpThisProcess(int fd, uint32_t owner, const ucontext_t* uc, DumpEr
     return DumpOutcome::kFailed;
   }
   g_agent.extra_sections = 0;
+  __atomic_store_n(&g_agent.pending_count, 0, __ATOMIC_RELEASE);
+  __atomic_store_n(&g_agent.pending_overflow, 0, __ATOMIC_RELEASE);
   bool ok = StopOtherThreads(err);
   if (ok) {
     FillThread(g_agent.threads[0], uc);
@@ -125,9 +127,10 @@ DumpOutcome DumpThisProcess(int fd, uint32_t owner, const ucontext_t* uc, DumpEr
     }
     // Memory refusals (SysV shm, deleted mappings) come before any write; an
     // fd refusal after a few metadata bytes just discards the temp image.
-    ok = CollectProcessState(err) && RefuseSysvIpc(err) && SurveyMemory(err) && WriteProcessState(fd, owner, err) &&
-         WriteMemory(fd, owner, err);
+    ok = SaveProcessSignalsAndTimers(err) && CollectProcessState(err) && RefuseSysvIpc(err) && SurveyMemory(err) &&
+         WriteProcessState(fd, owner, err) && WriteMemory(fd, owner, err);
   }
+  RequeueSignals();  // the program goes on (or is killed): its pending signals are its own again
   ResumeOtherThreads();
   g_agent.arena.Unmap();
   return ok ? DumpOutcome::kWritten : DumpOutcome::kFailed;

@@ -51,6 +51,13 @@ struct AgentState {
   SigactionRecord sigactions[64];
   Arena arena;
   uint32_t extra_sections;      // optional per-process sections written by this dump (EVENTS...)
+  // Signals dequeued at the checkpoint (every thread adds its own), queued
+  // again at resume and after a restart; and the process's POSIX timers.
+  PendingSignalRecord pending[kMaxPendingSignals];
+  uint32_t pending_count;       // atomic: threads append concurrently
+  uint32_t pending_overflow;    // a thread had more than fit
+  PosixTimerRecord timers[kMaxPosixTimers];
+  uint32_t timer_count;
 };
 
 extern AgentState g_agent;
@@ -77,6 +84,22 @@ bool WriteMemory(int fd, uint32_t owner, DumpError& err);
 
 // Fills a ThreadRecord for the calling thread.
 void FillThread(ThreadRecord& t, const ucontext_t* uc);
+
+// Pending signals and POSIX timers (sigtime.cc). Each thread, in its
+// checkpoint handler, moves the signals pending for it alone into
+// g_agent.pending; the coordinator then takes the process-wide ones and
+// reads the timers. Requeue puts them back after a live checkpoint.
+void SaveThreadSignals();
+bool SaveProcessSignalsAndTimers(DumpError& err);
+void RequeueSignals();
+bool WriteSignalsAndTimers(int fd, uint32_t owner, uint32_t* sections, DumpError& err);
+// After a restart: each thread queues its own (by its saved tid); the
+// coordinator the process-wide ones and the timers.
+void RestoreThreadSignals(int32_t saved_tid);
+// Writes the FILE_LOCKS section of the locks held through each fd, if any
+// (file_locks.cc); refuses leases.
+bool WriteFileLocks(int image_fd, uint32_t owner, uint32_t* sections, DumpError& err);
+void RestoreProcessSignalsAndTimers();
 
 // Runs in every thread after a restart, once the restorer has jumped back to
 // its park point. The coordinator also restores per-process state, and the

@@ -428,7 +428,9 @@ bool WriteProcessState(int fd, uint32_t owner, DumpError& err) {
     err.Set(e, "writing the image: ", strerror(e));
     return false;
   }
-  return DumpFiles(fd, owner, err) && WriteEvents(fd, owner, &g_agent.extra_sections, err);
+  return DumpFiles(fd, owner, err) && WriteEvents(fd, owner, &g_agent.extra_sections, err) &&
+         WriteSignalsAndTimers(fd, owner, &g_agent.extra_sections, err) &&
+         WriteFileLocks(fd, owner, &g_agent.extra_sections, err);
 }
 
 void RestoreProcessState() {
@@ -451,6 +453,7 @@ void RestoreProcessState() {
       v.it_value.tv_usec = 1;
     if (v.it_value.tv_sec || v.it_value.tv_usec) setitimer(static_cast<__itimer_which>(t), &v, nullptr);
   }
+  RestoreProcessSignalsAndTimers();
   g_agent.conn_fd = -1;
   g_agent.image_fd = -1;
   OpenControlSocket();

@@ -102,6 +102,7 @@ void ResumeOtherThreads() {
 }
 
 void ParkThisThread(const ucontext_t* uc) {
+  SaveThreadSignals();  // before we count as parked: the coordinator takes the process-wide ones after
   uint32_t slot = __atomic_fetch_add(&g_agent.thread_slots, 1, __ATOMIC_ACQ_REL);
   uint32_t epoch = g_agent.checkpoint_epoch;
   // Past kMaxThreads the coordinator fails the checkpoint ("too many threads").
@@ -133,6 +134,7 @@ void RestoreThread(restore_info* info, const ThreadRecord& record, bool coordina
   if (g_agent.tid_offset && tid != record.tid)
     reinterpret_cast<int32_t*>(pthread_self())[g_agent.tid_offset / 4] = tid;
   prctl(PR_SET_NAME, record.name);
+  RestoreThreadSignals(record.tid);  // blocked until the handler returns into the program
   __atomic_add_fetch(&info->threads_arrived, 1, __ATOMIC_ACQ_REL);
   FutexWakeAll(&info->threads_arrived);
   if (!coordinator) {

@@ -55,9 +55,12 @@ enum class SectionType : uint32_t {
   kEnd = 9,         // EndRecord
   // evfd range 20-23 (see the event objects block below)
   kEvents = 20,       // per process, only if it holds event fds: EventRecord + items, repeated
+  kFileLocks = 30,    // per process, only if it holds file locks: FileLockRecord[] (since version 2)
   kEventShares = 21,  // image-wide, written by cr_checkpoint: EventShare[]
   kZombies = 40,      // image-wide, written by cr_checkpoint: ZombieRecord[] (since version 2)
   kClocks = 41,       // image-wide, written by cr_checkpoint: ClockRecord (since version 2)
+  kSignals = 42,      // per process, only with pending signals: PendingSignalRecord[] (since version 2)
+  kPosixTimers = 43,  // per process, only with timer_create timers: PosixTimerRecord[] (since version 2)
 };
 
 struct SectionHeader {
@@ -321,6 +324,46 @@ struct ClockRecord {
   uint64_t reserved[2];
 };
 static_assert(sizeof(ClockRecord) == 32);
+
+// A signal pending at the checkpoint, with its siginfo (a sigqueue value,
+// the sender, a timer's id...): queued again, in the same order, after a
+// restart and after a live checkpoint.
+struct PendingSignalRecord {
+  int32_t tid;        // the thread it is pending for (as the process sees it), 0: the whole process
+  uint32_t reserved;
+  uint8_t info[128];  // siginfo_t
+};
+static_assert(sizeof(PendingSignalRecord) == 136);
+inline constexpr uint32_t kMaxPendingSignals = 1024;  // per process
+
+// A file lock held through one fd (flock, POSIX fcntl or OFD), taken again
+// through the same fd by the restorer before the process is ready.
+enum FileLockKind : uint32_t { kLockFlock = 1, kLockPosix = 2, kLockOfd = 3 };
+struct FileLockRecord {
+  int32_t fd;
+  uint32_t kind;   // FileLockKind
+  uint32_t write;  // 1: exclusive/write lock, 0: shared/read lock
+  uint32_t reserved;
+  int64_t start;   // POSIX and OFD: first byte
+  int64_t len;     // bytes, 0: to the end of the file (and beyond)
+};
+static_assert(sizeof(FileLockRecord) == 32);
+inline constexpr uint32_t kMaxFileLocks = 4096;  // per process
+
+// A POSIX timer (timer_create), re-created with the same id.
+struct PosixTimerRecord {
+  int32_t id;
+  int32_t clock;
+  int32_t notify;      // sigev_notify: SIGEV_SIGNAL, SIGEV_NONE, or SIGEV_THREAD_ID
+  int32_t signo;
+  int32_t target_tid;  // SIGEV_THREAD_ID: the thread (as the process sees it)
+  uint32_t reserved;
+  uint64_t sigev_value;
+  int64_t value_ns;     // time to the next expiry (0: disarmed)
+  int64_t interval_ns;
+};
+static_assert(sizeof(PosixTimerRecord) == 48);
+inline constexpr uint32_t kMaxPosixTimers = 512;  // per process
 
 inline constexpr uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 

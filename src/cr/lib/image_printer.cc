@@ -10,6 +10,7 @@
 #include <string>
 
 #include "lib/event_printer.h"
+#include "lib/sigtime_printer.h"
 #include <nlohmann/json.hpp>
 
 #include "lib/socket_state.h"
@@ -215,6 +216,14 @@ nlohmann::json ImageToJson(const Image& img) {
       zombies.push_back({{"pid", z.pid}, {"pgid", z.pgid}, {"sid", z.sid}, {"wait_status", z.wait_status},
                          {"status", WaitStatusText(z.wait_status)}});
     jp["zombie_children"] = zombies;
+    json signals = json::array(), posix_timers = json::array();
+    for (const PendingSignalRecord& s : p.pending_signals) signals.push_back(PendingSignalJson(s));
+    for (const PosixTimerRecord& t : p.posix_timers) posix_timers.push_back(PosixTimerJson(t));
+    jp["pending_signals"] = signals;
+    jp["posix_timers"] = posix_timers;
+    json locks = json::array();
+    for (const FileLockRecord& l : p.file_locks) locks.push_back(FileLockJson(l));
+    jp["file_locks"] = locks;
     all_verified &= p.pages_verified;
     procs.push_back(jp);
   }
@@ -252,6 +261,8 @@ void PrintImage(const Image& img, std::ostream& out) {
     for (size_t s = 0; s < p.sigactions.size(); ++s)
       if (p.sigactions[s].handler > 1)
         out << "  signal " << s + 1 << " handler " << Hex(p.sigactions[s].handler) << "\n";
+    for (const PendingSignalRecord& s : p.pending_signals) out << "  " << PendingSignalLine(s) << "\n";
+    for (const PosixTimerRecord& t : p.posix_timers) out << "  " << PosixTimerLine(t) << "\n";
     out << "  open files:\n";
     for (const FileEntry& f : p.files) {
       out << "    fd " << f.record.fd << "  " << KindName(f.record.kind) << " " << AccessMode(f.record.flags);
@@ -266,6 +277,8 @@ void PrintImage(const Image& img, std::ostream& out) {
                         (f.data.empty() && f.record.size ? " (with an earlier fd)" : "")
                   : std::string())
           << (EventFor(p, f.record.fd) ? "  " + EventSummary(*EventFor(p, f.record.fd), f) : std::string()) << "\n";
+      for (const FileLockRecord& l : p.file_locks)
+        if (l.fd == f.record.fd) out << "      " << FileLockLine(l) << "\n";
     }
     uint64_t total = 0;
     out << "  memory regions:\n";

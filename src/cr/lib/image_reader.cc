@@ -88,6 +88,9 @@ const char* SectionName(uint32_t type) {
     case SectionType::kEventShares: return "event shares";
     case SectionType::kZombies: return "zombies";
     case SectionType::kClocks: return "clocks";
+    case SectionType::kSignals: return "pending signals";
+    case SectionType::kPosixTimers: return "POSIX timers";
+    case SectionType::kFileLocks: return "file locks";
   }
   return "unknown";
 }
@@ -195,6 +198,24 @@ void CheckProcess(const ImageFile& f, const ProcessImage& p) {
   if (expect - p.pages_offset != p.pages_size) f.Corrupt("page data size does not match its runs");
   for (const FileEntry& fe : p.files)
     if (IsEventKind(fe.record.kind) && !EventFor(p, fe.record.fd)) f.Corrupt("an event object lacks its state");
+  auto is_thread = [&](int32_t tid) {
+    for (const ThreadRecord& t : p.threads)
+      if (t.tid == tid) return true;
+    return false;
+  };
+  for (const PendingSignalRecord& s : p.pending_signals) {
+    int signo = 0;
+    memcpy(&signo, s.info, sizeof signo);  // si_signo comes first
+    if (signo < 1 || signo > 64 || (s.tid != 0 && !is_thread(s.tid))) f.Corrupt("bad pending signal");
+  }
+  for (const FileLockRecord& l : p.file_locks) {
+    bool open_fd = false;
+    for (const FileEntry& fe : p.files) open_fd |= fe.record.fd == l.fd;
+    if (!open_fd || l.kind < kLockFlock || l.kind > kLockOfd || l.start < 0 || l.len < 0) f.Corrupt("bad file lock");
+  }
+  for (const PosixTimerRecord& t : p.posix_timers)
+    if (t.value_ns < 0 || t.interval_ns < 0 || ((t.notify & 4 /* SIGEV_THREAD_ID */) && !is_thread(t.target_tid)))
+      f.Corrupt("bad POSIX timer");
 }
 
 // Each zombie's parent is a process of the image, and no pid is used twice.
@@ -346,6 +367,22 @@ Image ReadImage(const std::string& path, bool verify_pages) {
         if (p || !img.zombies.empty() || img.header.version < 2) f.Corrupt("bad zombies section");
         img.zombies = AsArray<ZombieRecord>(f, payload, "zombies");
         if (img.zombies.empty()) f.Corrupt("bad zombies section");
+        break;
+      case SectionType::kSignals:
+        if (!p || !p->pending_signals.empty() || img.header.version < 2) f.Corrupt("bad pending signals section");
+        p->pending_signals = AsArray<PendingSignalRecord>(f, payload, "pending signals");
+        if (p->pending_signals.empty() || p->pending_signals.size() > kMaxPendingSignals)
+          f.Corrupt("bad pending signals section");
+        break;
+      case SectionType::kPosixTimers:
+        if (!p || !p->posix_timers.empty() || img.header.version < 2) f.Corrupt("bad POSIX timers section");
+        p->posix_timers = AsArray<PosixTimerRecord>(f, payload, "POSIX timers");
+        if (p->posix_timers.empty() || p->posix_timers.size() > kMaxPosixTimers) f.Corrupt("bad POSIX timers section");
+        break;
+      case SectionType::kFileLocks:
+        if (!p || !p->file_locks.empty() || img.header.version < 2) f.Corrupt("bad file locks section");
+        p->file_locks = AsArray<FileLockRecord>(f, payload, "file locks");
+        if (p->file_locks.empty() || p->file_locks.size() > kMaxFileLocks) f.Corrupt("bad file locks section");
         break;
       case SectionType::kClocks:
         if (p || img.clocks || img.header.version < 2 || payload.size() != sizeof(ClockRecord))

@@ -52,6 +52,9 @@ struct ProcessImage {
   std::vector<VmaEntry> vmas;
   std::vector<PageRun> runs;
   std::vector<EventEntry> events;  // one per event-kind file, if any
+  std::vector<PendingSignalRecord> pending_signals;  // queued again at restart, in this order
+  std::vector<PosixTimerRecord> posix_timers;
+  std::vector<FileLockRecord> file_locks;  // taken again through the same fds
   uint64_t pages_offset = 0, pages_size = 0, pages_hash = 0;
   bool pages_verified = false;
 };

@@ -48,6 +48,17 @@ void CheckCompatible(const Image& img) {
     throw Failure{EPERM, "the image belongs to uid " + std::to_string(img.info.uid) + ": Operation not permitted"};
 }
 
+// A timer aimed at one thread needs that thread's tid back.
+void CheckTimersKeepTheirThreads(const Image& img, bool restore_pid) {
+  if (restore_pid) return;
+  for (const ProcessImage& p : img.processes)
+    for (const PosixTimerRecord& t : p.posix_timers)
+      if (t.notify & SIGEV_THREAD_ID)
+        throw Failure{EINVAL, "POSIX timer " + std::to_string(t.id) + " of pid " + std::to_string(p.process.pid) +
+                                  " signals thread " + std::to_string(t.target_tid) +
+                                  ", whose tid changes with --no-restore-pid; restart without it"};
+}
+
 uint64_t MtimeNs(const struct stat& st) {
   return static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<uint64_t>(st.st_mtim.tv_nsec);
 }
@@ -167,6 +178,9 @@ std::string BuildPlan(const ProcessImage& p, const FdNumbers& n, int exe_fd_numb
   std::vector<plan_fd_flag> fd_flags;
   for (const FileEntry& f : p.files)
     if (f.record.fd_flags & FD_CLOEXEC) fd_flags.push_back({f.record.fd, 1});
+  std::vector<plan_lock> locks;
+  for (const FileLockRecord& l : p.file_locks) locks.push_back({l.fd, l.kind, l.write, 0, l.start, l.len});
+  h.lock_count = static_cast<uint32_t>(locks.size());
   h.vma_count = static_cast<uint32_t>(vmas.size());
   h.run_count = static_cast<uint32_t>(runs.size());
   h.thread_count = static_cast<uint32_t>(threads.size());
@@ -177,6 +191,7 @@ std::string BuildPlan(const ProcessImage& p, const FdNumbers& n, int exe_fd_numb
   Append(blob, runs.data(), runs.size(), &h.run_off);
   Append(blob, threads.data(), threads.size(), &h.thread_off);
   Append(blob, fd_flags.data(), fd_flags.size(), &h.fd_flag_off);
+  Append(blob, locks.data(), locks.size(), &h.lock_off);
   h.size = blob.size();
   memcpy(blob.data(), &h, sizeof h);
   return blob;
@@ -350,6 +365,7 @@ RestartFailure Restart(const RestartRequest& req) {
       throw Failure{e.code(), e.what()};
     }
     CheckCompatible(img);
+    CheckTimersKeepTheirThreads(img, req.restore_pid);
     int image_opened = open(req.path.c_str(), O_RDONLY | O_CLOEXEC);  // the caller's choice: opened as the caller
     if (image_opened < 0) throw Failure{errno, "'" + req.path + "': " + strerror(errno)};
     // Every path the image names is opened, created or rewritten as its owner would.

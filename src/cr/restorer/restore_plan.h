@@ -41,6 +41,18 @@ struct plan_thread {
 
 struct plan_fd_flag { int32_t fd; uint32_t cloexec; };
 
+/* A file lock to take through fd before the process reports ready. */
+#define PLAN_LOCK_FLOCK 1
+#define PLAN_LOCK_POSIX 2
+#define PLAN_LOCK_OFD 3
+struct plan_lock {
+  int32_t fd;
+  uint32_t kind;  /* PLAN_LOCK_* (the FileLockKind values) */
+  uint32_t write;
+  uint32_t reserved;
+  int64_t start, len;
+};
+
 /* Layout of the plan blob: header, then the arrays at the given offsets. */
 struct plan_header {
   uint64_t magic;
@@ -60,6 +72,8 @@ struct plan_header {
   uint64_t auxv[64];
   uint32_t auxv_words;
   uint32_t restore_tids;     /* 1: threads get their saved tids (clone3 set_tid) */
+  uint32_t lock_count, reserved_lock;
+  uint64_t lock_off;
 };
 
 /* Status line the restorer sends before it waits for "go". */

@@ -299,6 +299,49 @@ static void set_mm_layout(const struct plan_header *plan) {
   if (r < 0) fail((int)-r, "the kernel refused the saved memory layout (PR_SET_MM_MAP)");
 }
 
+/* "fd N" into buf (at least 16 bytes). */
+static void fd_text(char *buf, int32_t fd) {
+  char digits[12];
+  int n = 0;
+  uint32_t v = (uint32_t)fd;
+  do digits[n++] = (char)('0' + v % 10); while ((v /= 10) && n < 11);
+  buf[0] = 'f'; buf[1] = 'd'; buf[2] = ' ';
+  int i = 3;
+  while (n) buf[i++] = digits[--n];
+  buf[i] = 0;
+}
+
+/* Takes back the file locks the process held, through the same fds. A
+ * conflicting lock taken by another process meanwhile fails the restart. */
+static void take_locks(const struct plan_header *plan) {
+  const struct plan_lock *locks = (const struct plan_lock *)((const char *)plan + plan->lock_off);
+  for (uint32_t i = 0; i < plan->lock_count; ++i) {
+    const struct plan_lock *l = &locks[i];
+    long r;
+    if (l->kind == PLAN_LOCK_FLOCK) {
+      r = sys2(__NR_flock, l->fd, (l->write ? LOCK_EX : LOCK_SH) | LOCK_NB);
+    } else {
+      struct flock fl;
+      memset(&fl, 0, sizeof fl);
+      fl.l_type = l->write ? F_WRLCK : F_RDLCK;
+      fl.l_whence = 0; /* SEEK_SET */
+      fl.l_start = l->start;
+      fl.l_len = l->len;
+      r = sys3(__NR_fcntl, l->fd, l->kind == PLAN_LOCK_OFD ? F_OFD_SETLK : F_SETLK, (long)&fl);
+    }
+    if (r < 0) {
+      char msg[160];
+      fd_text(msg, l->fd);
+      const char *why = r == -11 || r == -13 /* EAGAIN, EACCES */
+                            ? ": cannot take back its file lock: another process holds a conflicting one"
+                            : ": cannot take back its file lock";
+      size_t n = str_len(msg), w = str_len(why);
+      memcpy(msg + n, why, w + 1);
+      fail((int)-r, msg);
+    }
+  }
+}
+
 static struct restore_info *g_info; /* in the hole copy, for new threads */
 
 /* First code of a recreated thread: on its temporary stack in the hole, with
@@ -352,20 +395,25 @@ static void stage2(uint64_t layout_addr) {
   for (uint32_t i = 0; i < plan->fd_flag_count; ++i)
     if (fdf[i].cloexec) sys3(__NR_fcntl, fdf[i].fd, F_SETFD, FD_CLOEXEC);
 
+  /* The mapping fds and the exe fd have served: closing them now, before
+   * the locks are taken, cannot drop a POSIX lock (a close of any fd of a
+   * file releases the process's POSIX locks on it). */
+  const struct plan_vma *mapped = (const struct plan_vma *)((const char *)plan + plan->vma_off);
+  for (uint32_t i = 0; i < plan->vma_count; ++i)
+    if (mapped[i].fd >= 0) sys1(__NR_close, mapped[i].fd);
+  if (plan->exe_fd >= 0) sys1(__NR_close, plan->exe_fd);
+  take_locks(plan);
+
   struct plan_status ready;
   memset(&ready, 0, sizeof ready);
   if (sys3(__NR_write, plan->status_fd, &ready, sizeof ready) != (long)sizeof ready) sys1(__NR_exit_group, 1);
   char go = 0;
   if (sys3(__NR_read, plan->go_fd, &go, 1) != 1 || go != 'g') sys1(__NR_exit_group, 1);
 
-  /* Close everything cr_restart gave us; the program must not see them. */
-  const struct plan_vma *vmas = (const struct plan_vma *)((const char *)plan + plan->vma_off);
-  for (uint32_t i = 0; i < plan->vma_count; ++i)
-    if (vmas[i].fd >= 0) sys1(__NR_close, vmas[i].fd);
+  /* Close the rest of what cr_restart gave us; the program must not see it. */
   sys1(__NR_close, plan->image_fd);
   sys1(__NR_close, plan->status_fd);
   sys1(__NR_close, plan->go_fd);
-  if (plan->exe_fd >= 0) sys1(__NR_close, plan->exe_fd);
   sys1(__NR_close, h.plan_fd);
 
   const struct plan_thread *threads = (const struct plan_thread *)((const char *)plan + plan->thread_off);
