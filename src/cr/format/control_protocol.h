@@ -9,8 +9,9 @@ namespace reprise::cr {
 
 // The default checkpoint signal; REPRISE_CR_SIGNAL overrides it in both the
 // agent and cr_checkpoint. Real-time, and far from SIGRTMIN where programs
-// put their own.
-inline constexpr int kDefaultCheckpointSignal = 62;
+// put their own; not SIGRTMAX-2 (62), which the JVM takes to interrupt
+// threads blocked in I/O (sun.nio.ch.NativeThread), nor SIGRTMAX.
+inline constexpr int kDefaultCheckpointSignal = 63;
 
 enum class ControlOp : uint32_t {
   kHello = 1,     // agent -> checkpointer, on accepting a connection

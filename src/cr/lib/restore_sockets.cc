@@ -99,6 +99,20 @@ int RestoredSockets::NewSocket(const SavedSocket& s) {
 // Binds to the saved name. A UNIX path left by the killed program (a socket
 // file nobody listens on any more) is replaced; relative paths are bound from
 // the process's working directory so getsockname reads as before.
+// A connection's end whose port the killed tree left in TIME_WAIT (when the
+// socket had no SO_REUSEADDR, nothing else may bind it for a minute): bind
+// in TCP repair mode, which takes the port regardless (root, CAP_NET_ADMIN).
+// The connect that follows reuses the TIME_WAIT tuple (tcp_tw_reuse covers
+// loopback). Not for listeners: a live listener elsewhere must still fail.
+static bool BindOverTimeWait(int fd, const SavedSocket& s, const std::string& addr) {
+  if (s.rec.family == AF_UNIX || s.rec.type != SOCK_STREAM || s.rec.state == kSockListening) return false;
+  int on = 1, off = 0;
+  if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof on) != 0) return false;
+  bool ok = bind(fd, reinterpret_cast<const sockaddr*>(addr.data()), static_cast<socklen_t>(addr.size())) == 0;
+  setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof off);
+  return ok;
+}
+
 void RestoredSockets::Bind(int fd, uint64_t ino, const std::string& addr, bool temporary) {
   const SavedSocket& s = all_.by_ino.at(ino);
   int family = static_cast<int>(s.rec.family);
@@ -138,6 +152,7 @@ void RestoredSockets::Bind(int fd, uint64_t ino, const std::string& addr, bool t
   for (int tries = 0;; ++tries) {  // same grace for a port a dying tree still holds
     r = bind(fd, reinterpret_cast<const sockaddr*>(addr.data()), static_cast<socklen_t>(addr.size()));
     e = errno;
+    if (r != 0 && e == EADDRINUSE && tries == 0 && BindOverTimeWait(fd, s, addr)) r = 0;
     if (r == 0 || e != EADDRINUSE || tries == 40) break;
     usleep(50000);
   }
@@ -154,13 +169,19 @@ void RestoredSockets::Bind(int fd, uint64_t ino, const std::string& addr, bool t
   }
 }
 
+// listen() checks the port again, so the TIME_WAIT connections the killed
+// tree left on it need SO_REUSEADDR here too (Finish sets the program's own).
+void RestoredSockets::Listen(int fd, uint64_t ino, int backlog) {
+  if (all_.by_ino.at(ino).rec.family != AF_UNIX) SetInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+  if (listen(fd, backlog) != 0) throw Failure{errno, Where(ino) + ": listen: " + strerror(errno)};
+}
+
 void RestoredSockets::BuildListener(uint64_t ino) {
   const SavedSocket& s = all_.by_ino.at(ino);
   int fd = NewSocket(s);
   if (s.rec.options & kSockOptReusePort) SetInt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
   Bind(fd, ino, s.local(), false);
-  if (listen(fd, static_cast<int>(s.rec.backlog)) != 0)
-    throw Failure{errno, Where(ino) + ": listen: " + strerror(errno)};
+  Listen(fd, ino, static_cast<int>(s.rec.backlog));
   fds_[ino] = fd;
 }
 
@@ -223,7 +244,7 @@ void RestoredSockets::BuildPair(uint64_t a, uint64_t b) {
     struct stat st {};
     temp_existed = !temp_path.empty() && lstat(temp_path.c_str(), &st) == 0;
     Bind(lfd, server, ss.local(), true);
-    if (listen(lfd, 1) != 0) throw Failure{errno, Where(server) + ": listen: " + strerror(errno)};
+    Listen(lfd, server, 1);
   }
   int cfd = NewSocket(sc);
   if (HasName(sc.local(), family)) Bind(cfd, client, sc.local(), false);

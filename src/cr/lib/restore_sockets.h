@@ -27,6 +27,7 @@ class RestoredSockets {
  private:
   int NewSocket(const SavedSocket& s);
   void Bind(int fd, uint64_t ino, const std::string& addr, bool temporary);
+  void Listen(int fd, uint64_t ino, int backlog);
   void BuildListener(uint64_t ino);
   void BuildUnconnected(uint64_t ino);
   void BuildPair(uint64_t a, uint64_t b);
