@@ -19,6 +19,11 @@ namespace {
 
 using Usage = SlotUsage;
 
+// try_start's reason when the nodes are too busy for the job now.
+const std::string kNotEnoughFreeNodes = "not enough free nodes for nodes=";
+// The comment of such a job (TORQUE's pbs_sched: "Not Running: " and why).
+const std::string kWaitingForNodes = "Not Running: Not enough of the right type of nodes are available";
+
 int node_np(const Node& n) {
   long np = 1;
   parse_int(attr_or(n.attrs, "np", "1"), np);
@@ -225,7 +230,7 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
           }
       }
       if (pick.empty()) {
-        why = "not enough free nodes for nodes=" + spec;
+        why = kNotEnoughFreeNodes + spec;
         return false;
       }
       taken.insert(pick);
@@ -296,7 +301,22 @@ void Server::schedule() {
         total += free_slots(usage[name]);
     return total;
   };
-  if (count_free() == 0) return;
+  // A job that fits the cluster but not its free nodes now says so, in pbs_sched's words; an
+  // earlier comment of another kind (why it was requeued, say) stays.
+  auto waiting_for_nodes = [&](Job& job) {
+    std::string now = job.attr("comment");
+    if (now == kWaitingForNodes || !(now.empty() || starts_with(now, "Not Running: "))) return;
+    job.attrs["comment"] = kWaitingForNodes;
+    save(job);
+  };
+  if (count_free() == 0) {
+    // Nothing can start: every queued job waits for nodes (sub-jobs are not told one by one).
+    for (long seq : st_.queued) {
+      Job& job = st_.jobs.at(seq);
+      if (!is_subjob_key(seq) && job.state() == 'Q' && !is_route_queue(st_, job.attr("queue"))) waiting_for_nodes(job);
+    }
+    return;
+  }
   sched_usage_ = &usage;  // try_start places into this shared picture of the nodes
   // Queue priority, then job priority, then FIFO; run limits hold a job back with a comment.
   RunCounts running = RunCounts::of(st_);
@@ -319,6 +339,7 @@ void Server::schedule() {
       running.add(job);
       if (count_free() == 0) break;
     } else {
+      if (starts_with(why, kNotEnoughFreeNodes)) waiting_for_nodes(job);
       arrays.did_not_fit(job);
     }
   }

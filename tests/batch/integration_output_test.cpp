@@ -1,0 +1,101 @@
+// Where a job's output goes (issue 13 item 4): -o/-e naming a directory, output paths the
+// owner cannot write (kept in PBS_HOME/undelivered, said in the comment), and jobs no node
+// could ever fit (refused at qsub) or that must wait (a comment says why).
+#include <gtest/gtest.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "harness.h"
+
+using namespace reprise::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kUser = "reprise_u1";
+
+class Output : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ensure_user(kUser);
+    ASSERT_TRUE(c.ok()) << c.why();
+  }
+  // A directory of `user`'s (or root's, for "") under the test's tmp, with `mode`.
+  std::string make_dir(const std::string& name, const std::string& user, mode_t mode) {
+    std::string d = c.tmp() + "/" + name;
+    EXPECT_EQ(mkdir(d.c_str(), mode), 0) << d;
+    if (!user.empty()) {
+      passwd* pw = getpwnam(user.c_str());
+      EXPECT_EQ(chown(d.c_str(), pw->pw_uid, pw->pw_gid), 0);
+    }
+    chmod(d.c_str(), mode);
+    return d;
+  }
+  std::string node() {
+    Result nodes = c.cmd("", {"pbsnodes", "-a"});
+    return nodes.out.substr(0, nodes.out.find('\n'));
+  }
+  Cluster c;
+};
+
+TEST_F(Output, JobNoNodeCouldFitIsRefusedAtSubmit) {
+  std::string n = node();
+  ASSERT_EQ(c.cmd("", {"qmgr", "-c", "set node " + n + " np = 2"}).code, 0);
+  const std::string msg =
+      "qsub: submit error (Job exceeds queue resource limits MSG=cannot locate feasible nodes (nodes file is empty, "
+      "all systems are busy, or no nodes have the requested feature))";
+  for (const std::string& spec : std::vector<std::string>{"nodes=5", "nodes=1:ppn=3", "nodes=" + n + ":ppn=3",
+                                                        "nodes=1:ppn=2+1:ppn=1"}) {
+    Result r = c.cmd(kUser, {"qsub", "-l", spec}, c.workdir(kUser), "true\n");
+    EXPECT_EQ(r.code, 15038 % 256) << spec;
+    EXPECT_NE(r.err.find(msg), std::string::npos) << spec << ": " << r.err;
+    EXPECT_EQ(r.out, "") << spec;
+  }
+  // More memory than the node has (its mom reports physmem).
+  ASSERT_TRUE(wait_for([&] { return c.cmd("", {"pbsnodes", n}).out.find("physmem=") != std::string::npos; }, 10s));
+  Result mem = c.cmd(kUser, {"qsub", "-l", "mem=100tb"}, c.workdir(kUser), "true\n");
+  EXPECT_EQ(mem.code, 15038 % 256);
+  EXPECT_NE(mem.err.find(msg), std::string::npos) << mem.err;
+  // What fits the node is accepted, also with the node offline (it may come back).
+  EXPECT_FALSE(c.submit(kUser, "true\n", {"-l", "nodes=1:ppn=2"}).empty());
+  ASSERT_EQ(c.cmd("", {"pbsnodes", "-o", n}).code, 0);
+  EXPECT_FALSE(c.submit(kUser, "true\n", {"-l", "nodes=1:ppn=2,mem=1mb"}).empty());
+  // Arrays are refused whole.
+  Result arr = c.cmd(kUser, {"qsub", "-t", "1-3", "-l", "nodes=3"}, c.workdir(kUser), "true\n");
+  EXPECT_EQ(arr.code, 15038 % 256);
+  EXPECT_NE(arr.err.find("cannot locate feasible nodes"), std::string::npos) << arr.err;
+}
+
+TEST_F(Output, JobThatMustWaitSaysWhy) {
+  std::string n = node();
+  ASSERT_EQ(c.cmd("", {"qmgr", "-c", "set node " + n + " np = 1"}).code, 0);
+  std::string busy = c.submit(kUser, "sleep 30\n");
+  ASSERT_TRUE(c.wait_state(busy, "R"));
+  std::string waiting = c.submit(kUser, "true\n");
+  ASSERT_FALSE(waiting.empty());
+  const std::string why = "Not Running: Not enough of the right type of nodes are available";
+  EXPECT_TRUE(wait_for([&] { return c.attr(waiting, "comment") == why; }, 10s)) << c.attr(waiting, "comment");
+  EXPECT_EQ(c.attr(waiting, "job_state"), "Q");
+  EXPECT_EQ(c.cmd("", {"qdel", busy}).code, 0);
+  ASSERT_TRUE(c.wait_state(waiting, "C"));
+  EXPECT_EQ(c.attr(waiting, "comment"), "") << "the reason goes when the job starts";
+}
+
+TEST_F(Output, WaitingBehindAPartlyBusyNodeSaysWhy) {
+  std::string n = node();
+  ASSERT_EQ(c.cmd("", {"qmgr", "-c", "set node " + n + " np = 2"}).code, 0);
+  std::string busy = c.submit(kUser, "sleep 30\n");
+  ASSERT_TRUE(c.wait_state(busy, "R"));
+  std::string two = c.submit(kUser, "true\n", {"-l", "nodes=1:ppn=2"});
+  ASSERT_FALSE(two.empty());
+  EXPECT_TRUE(wait_for([&] {
+    return c.attr(two, "comment") == "Not Running: Not enough of the right type of nodes are available";
+  }, 10s)) << c.attr(two, "comment");
+  EXPECT_EQ(c.cmd("", {"qdel", busy}).code, 0);
+}
+
+}  // namespace
