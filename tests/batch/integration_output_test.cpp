@@ -42,6 +42,48 @@ class Output : public ::testing::Test {
   Cluster c;
 };
 
+uid_t uid_of(const std::string& path) {
+  struct stat st{};
+  return lstat(path.c_str(), &st) == 0 ? st.st_uid : uid_t(-1);
+}
+
+TEST_F(Output, DirectoryGetsTheDefaultFileNames) {
+  std::string dir = make_dir("outdir", kUser, 0755);
+  std::string id = c.submit(kUser, "echo hello; echo oops >&2\n", {"-N", "dj", "-o", dir, "-e", dir + "/"});
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(c.wait_state(id, "C"));
+  EXPECT_EQ(c.attr(id, "exit_status"), "0");
+  std::string out = dir + "/dj.o" + seq_of(id), err = dir + "/dj.e" + seq_of(id);
+  EXPECT_EQ(slurp(out), "hello\n");
+  EXPECT_EQ(slurp(err), "oops\n");
+  EXPECT_EQ(uid_of(out), getpwnam(kUser)->pw_uid);
+  std::string shown = c.attr(id, "Output_Path");
+  EXPECT_EQ(shown.substr(shown.find(':') + 1), out) << "qstat shows the file, not the directory";
+  shown = c.attr(id, "Error_Path");
+  EXPECT_EQ(shown.substr(shown.find(':') + 1), err);
+}
+
+TEST_F(Output, DirectoryWithJoinAndInJobScript) {
+  std::string dir = make_dir("joined", kUser, 0755);
+  std::string id = c.submit(kUser, "#PBS -o " + dir + "\n#PBS -j oe\necho out; echo err >&2\n", {"-N", "jn"});
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(c.wait_state(id, "C"));
+  std::string joined = slurp(dir + "/jn.o" + seq_of(id));
+  EXPECT_NE(joined.find("out\n"), std::string::npos) << joined;
+  EXPECT_NE(joined.find("err\n"), std::string::npos) << joined;
+}
+
+TEST_F(Output, DirectoryForEachArraySubJob) {
+  std::string dir = make_dir("arrdir", kUser, 0755);
+  std::string id = c.submit(kUser, "echo index $PBS_ARRAYID\n", {"-N", "ar", "-t", "1-2", "-o", dir});
+  ASSERT_FALSE(id.empty());
+  std::string seq = seq_of(id);
+  seq = seq.substr(0, seq.find('['));
+  ASSERT_TRUE(wait_for([&] { return slurp(dir + "/ar.o" + seq + "-2") == "index 2\n"; }, 20s))
+      << slurp(dir + "/ar.o" + seq + "-2");
+  EXPECT_EQ(slurp(dir + "/ar.o" + seq + "-1"), "index 1\n");
+}
+
 TEST_F(Output, JobNoNodeCouldFitIsRefusedAtSubmit) {
   std::string n = node();
   ASSERT_EQ(c.cmd("", {"qmgr", "-c", "set node " + n + " np = 2"}).code, 0);
