@@ -557,6 +557,7 @@ void Mom::finish(JobRecord& job, int exit_status, const std::string& comment) {
   save_record(jobs_dir_, job, error);
   ::unlink(record_path(jobs_dir_, job.id, ".EX").c_str());
   ::unlink(record_path(jobs_dir_, job.id, ".PF").c_str());
+  ::unlink(record_path(jobs_dir_, job.id, ".UD").c_str());
   if (std::string tmpdir = job_tmpdir(config_, job.id); !tmpdir.empty()) {
     Owner owner;
     if (resolve_owner(job, owner, error)) remove_job_tmpdir(tmpdir, owner);

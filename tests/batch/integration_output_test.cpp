@@ -17,6 +17,7 @@ using namespace std::chrono_literals;
 namespace {
 
 const char* kUser = "reprise_u1";
+const char* kOther = "reprise_u2";
 
 class Output : public ::testing::Test {
  protected:
@@ -82,6 +83,86 @@ TEST_F(Output, DirectoryForEachArraySubJob) {
   ASSERT_TRUE(wait_for([&] { return slurp(dir + "/ar.o" + seq + "-2") == "index 2\n"; }, 20s))
       << slurp(dir + "/ar.o" + seq + "-2");
   EXPECT_EQ(slurp(dir + "/ar.o" + seq + "-1"), "index 1\n");
+}
+
+TEST_F(Output, DirectoryGivenByQalterGetsTheNameFromTheMom) {
+  std::string dir = make_dir("altered", kUser, 0755);
+  std::string id = c.submit(kUser, "echo altered\n", {"-h", "-N", "al"});
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(c.cmd(kUser, {"qalter", "-o", dir, id}).code, 0);
+  std::string shown = c.attr(id, "Output_Path");
+  ASSERT_EQ(shown.substr(shown.find(':') + 1), dir + "/") << "the server does not name the file here";
+  ASSERT_EQ(c.cmd(kUser, {"qrls", id}).code, 0);
+  ASSERT_TRUE(c.wait_state(id, "C"));
+  EXPECT_EQ(slurp(dir + "/al.o" + seq_of(id)), "altered\n");
+  EXPECT_EQ(c.attr(id, "comment"), "");
+}
+
+TEST_F(Output, UnwritableOutputIsKeptInUndeliveredWithAComment) {
+  std::string rootdir = make_dir("rootonly", "", 0755);  // the owner cannot write here
+  std::string id = c.submit(kUser, "echo hello; echo oops >&2; exit 3\n",
+                            {"-N", "ud", "-o", rootdir + "/ud.out", "-e", c.tmp() + "/missing/dir/ud.err"});
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(c.wait_state(id, "C"));
+  EXPECT_EQ(c.attr(id, "exit_status"), "3") << "the job runs (it used to die with 254)";
+  std::string kept_out = c.home() + "/undelivered/" + id + ".OU", kept_err = c.home() + "/undelivered/" + id + ".ER";
+  EXPECT_EQ(slurp(kept_out), "hello\n");
+  EXPECT_EQ(slurp(kept_err), "oops\n");
+  EXPECT_EQ(uid_of(kept_out), getpwnam(kUser)->pw_uid) << "delivered as the owner";
+  struct stat st{};
+  ASSERT_EQ(stat(kept_out.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "kept output is private";
+  EXPECT_NE(access((rootdir + "/ud.out").c_str(), F_OK), 0) << "root never writes on the user's path";
+  std::string comment = c.attr(id, "comment");
+  EXPECT_NE(comment.find("Output undelivered"), std::string::npos) << comment;
+  EXPECT_NE(comment.find(rootdir + "/ud.out"), std::string::npos) << comment;
+  EXPECT_NE(comment.find("Permission denied"), std::string::npos) << comment;
+  EXPECT_NE(comment.find(kept_out), std::string::npos) << comment;
+  EXPECT_NE(comment.find(kept_err), std::string::npos) << comment;
+}
+
+TEST_F(Output, UndeliveredCommentShowsWhileTheJobRuns) {
+  std::string id = c.submit(kUser, "echo started; sleep 30\n", {"-o", c.tmp() + "/nowhere/x.out", "-j", "oe"});
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(c.wait_state(id, "R"));
+  std::string kept = c.home() + "/undelivered/" + id + ".OU";
+  EXPECT_TRUE(wait_for([&] { return c.attr(id, "comment").find(kept) != std::string::npos; }, 10s))
+      << c.attr(id, "comment");
+  EXPECT_TRUE(wait_for([&] { return slurp(kept) == "started\n"; }, 10s)) << slurp(kept);
+  EXPECT_EQ(c.cmd("", {"qdel", id}).code, 0);
+  EXPECT_TRUE(c.wait_state(id, "C"));
+}
+
+TEST_F(Output, PlantedUndeliveredNameIsNeverFollowed) {
+  ensure_user(kOther);
+  // The next job's id is predictable; another user plants a symlink under its name to a
+  // file of the owner's.
+  std::string first = c.submit(kUser, "true\n");
+  ASSERT_FALSE(first.empty());
+  std::string next = std::to_string(std::stol(seq_of(first)) + 1) + first.substr(first.find('.'));
+  std::string victim = c.workdir(kUser) + "/precious";
+  ASSERT_EQ(c.cmd(kUser, {"/bin/sh", "-c", "echo precious > " + victim}).code, 0);
+  std::string planted = c.home() + "/undelivered/" + next + ".OU";
+  ASSERT_EQ(c.cmd(kOther, {"/bin/ln", "-s", victim, planted}).code, 0);
+  // And a file anyone may write, to read the job's stderr.
+  std::string spy = c.home() + "/undelivered/" + next + ".ER";
+  ASSERT_EQ(c.cmd(kOther, {"/bin/sh", "-c", "touch " + spy + " && chmod 666 " + spy}).code, 0);
+  std::string id = c.submit(kUser, "echo secret; echo secret2 >&2\n",
+                            {"-o", c.tmp() + "/nowhere/x.out", "-e", c.tmp() + "/nowhere/x.err"});
+  ASSERT_EQ(id, next);
+  ASSERT_TRUE(c.wait_state(id, "C"));
+  EXPECT_EQ(c.attr(id, "exit_status"), "0");
+  EXPECT_EQ(slurp(victim), "precious\n") << "the planted link was followed";
+  EXPECT_EQ(slurp(spy), "") << "the planted file was written";
+  std::string comment = c.attr(id, "comment");
+  for (const auto& [ext, text] : {std::pair{".OU.", "secret\n"}, std::pair{".ER.", "secret2\n"}}) {
+    auto at = comment.find(c.home() + "/undelivered/" + id + ext);
+    ASSERT_NE(at, std::string::npos) << comment;
+    std::string kept = comment.substr(at);
+    kept = kept.substr(0, kept.find_first_of(" ;"));
+    EXPECT_EQ(slurp(kept), text) << kept;
+    EXPECT_EQ(uid_of(kept), getpwnam(kUser)->pw_uid);
+  }
 }
 
 TEST_F(Output, JobNoNodeCouldFitIsRefusedAtSubmit) {

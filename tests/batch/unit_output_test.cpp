@@ -2,6 +2,7 @@
 // output file names the mom puts in a directory.
 #include <gtest/gtest.h>
 
+#include "mom/job_output.h"
 #include "server/feasibility.h"
 
 using namespace reprise;
@@ -55,6 +56,16 @@ TEST(Feasibility, MemoryOnlyWhereTheNodesReportIt) {
   EXPECT_FALSE(fits(st, "1", "3gb"));
   EXPECT_TRUE(fits(st, "2", "2gb")) << "mem is shared over the nodes";
   EXPECT_FALSE(fits(st, "2", "5gb"));
+}
+
+TEST(OutputNames, DefaultNamesOfJobsAndSubJobs) {
+  mom::JobRecord job;
+  job.id = "12.server";
+  EXPECT_EQ(mom::default_output_name(job, 'o'), "STDIN.o12");
+  job.attrs["Job_Name"] = "run";
+  EXPECT_EQ(mom::default_output_name(job, 'e'), "run.e12");
+  job.id = "12[3].server.example";
+  EXPECT_EQ(mom::default_output_name(job, 'o'), "run.o12-3");
 }
 
 }  // namespace
