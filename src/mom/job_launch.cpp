@@ -149,10 +149,10 @@ struct Confinement {
   JobOutputs outputs = open_job_outputs(home, owner, job, command.restart, settings.output_path, settings.error_path,
                                         settings.output_umask);
   int ofd = outputs.out, efd = outputs.err;
-  if (!outputs.undelivered.empty()) {
-    // Read by the mom once it has the job's pid (launch_job): the job's comment.
+  if (outputs.moved) {
+    // Read by the mom once it has the job's pid (launch_job): the comment, the files used.
     std::string error;
-    write_file_atomic(record_path(jobs_dir, job.id, ".UD"), outputs.undelivered + "\n", 0600, error, false);
+    write_file_atomic(record_path(jobs_dir, job.id, ".UD"), encode_output_note(outputs), 0600, error, false);
   }
   int go[2];
   if (::pipe2(go, O_CLOEXEC) != 0) _exit(1);
@@ -309,10 +309,10 @@ bool launch_job(const std::string& home, const MomConfig& config, JobRecord& job
   }
   ::close(p[0]);
   // Output the owner cannot write where asked is kept in PBS_HOME/undelivered: the comment says where.
-  std::string undelivered;
-  if (read_file(record_path(jobs_dir, job.id, ".UD"), undelivered) && !trim(undelivered).empty()) {
-    job.used["comment"] = trim(undelivered);
-    log_line("job " + job.id + ": " + trim(undelivered));
+  std::string note;
+  if (read_file(record_path(jobs_dir, job.id, ".UD"), note)) {
+    apply_output_note(note, job);
+    if (job.used.count("comment")) log_line("job " + job.id + ": " + job.used.at("comment"));
   }
   job.supervisor = sup;
   job.supervisor_start = process_start_time(sup);

@@ -78,20 +78,23 @@ int open_undelivered(const std::string& home, const Owner& owner, const JobRecor
 
 // One stream: the user's path, else the undelivered directory, else /dev/null.
 int open_stream(const std::string& home, const Owner& owner, const JobRecord& job, bool restart,
-                const std::string& path, char stream, const char* label, mode_t mode, std::string& report) {
+                const std::string& path, char stream, const char* label, mode_t mode, std::string& report,
+                std::string& file, bool& moved) {
   int flags = O_WRONLY | O_CREAT | (restart ? O_APPEND : O_TRUNC);
-  std::string tried;
-  int fd = open_user_path(owner, path, default_output_name(job, stream), flags, mode, tried);
+  int fd = open_user_path(owner, path, default_output_name(job, stream), flags, mode, file);
+  if (file != path) moved = true;
   if (fd >= 0) return fd;
-  std::string why = std::strerror(errno), kept;
+  moved = true;
+  std::string why = std::strerror(errno);
   if (!report.empty()) report += "; ";
-  report += "cannot write " + tried + " (" + why + "), ";
-  fd = open_undelivered(home, owner, job, stream == 'o' ? ".OU" : ".ER", restart, kept);
+  report += "cannot write " + file + " (" + why + "), ";
+  fd = open_undelivered(home, owner, job, stream == 'o' ? ".OU" : ".ER", restart, file);
   if (fd >= 0) {
-    report += std::string(label) + " kept in " + kept;
+    report += std::string(label) + " kept in " + file;
     return fd;
   }
-  report += std::string(label) + " lost: cannot create " + kept + " (" + std::strerror(errno) + ")";
+  report += std::string(label) + " lost: cannot create " + file + " (" + std::strerror(errno) + ")";
+  file.clear();
   return ::open("/dev/null", O_WRONLY);
 }
 
@@ -112,16 +115,38 @@ JobOutputs open_job_outputs(const std::string& home, const Owner& owner, const J
   mode_t old = ::umask(0);
   std::string report;
   if (join == "oe") {
-    o.out = o.err = open_stream(home, owner, job, restart, out_path, 'o', "stdout and stderr", mode, report);
+    o.out = o.err =
+        open_stream(home, owner, job, restart, out_path, 'o', "stdout and stderr", mode, report, o.out_file, o.moved);
+    o.err_file = o.out_file;
   } else if (join == "eo") {
-    o.out = o.err = open_stream(home, owner, job, restart, err_path, 'e', "stdout and stderr", mode, report);
+    o.out = o.err =
+        open_stream(home, owner, job, restart, err_path, 'e', "stdout and stderr", mode, report, o.err_file, o.moved);
+    o.out_file = o.err_file;
   } else {
-    o.out = open_stream(home, owner, job, restart, out_path, 'o', "stdout", mode, report);
-    o.err = open_stream(home, owner, job, restart, err_path, 'e', "stderr", mode, report);
+    o.out = open_stream(home, owner, job, restart, out_path, 'o', "stdout", mode, report, o.out_file, o.moved);
+    o.err = open_stream(home, owner, job, restart, err_path, 'e', "stderr", mode, report, o.err_file, o.moved);
   }
   ::umask(old);
   if (!report.empty()) o.undelivered = "Output undelivered: " + report;
   return o;
+}
+
+std::string encode_output_note(const JobOutputs& o) {
+  // One item a line; the paths are one line each (the server checks them, undelivered/ is ours).
+  return "comment=" + o.undelivered + "\nO=" + o.out_file + "\nE=" + o.err_file + "\n";
+}
+
+void apply_output_note(const std::string& note, JobRecord& job) {
+  size_t at = 0;
+  while (at < note.size()) {
+    size_t end = note.find('\n', at);
+    if (end == std::string::npos) end = note.size();
+    std::string line = note.substr(at, end - at);
+    at = end + 1;
+    if (line.rfind("comment=", 0) == 0 && line.size() > 8) job.used["comment"] = line.substr(8);
+    if (line.rfind("O=", 0) == 0) job.attrs["_output_file"] = line.substr(2);
+    if (line.rfind("E=", 0) == 0) job.attrs["_error_file"] = line.substr(2);
+  }
 }
 
 }  // namespace reprise::mom

@@ -95,7 +95,7 @@ TEST_F(Output, DirectoryGivenByQalterGetsTheNameFromTheMom) {
   ASSERT_EQ(c.cmd(kUser, {"qrls", id}).code, 0);
   ASSERT_TRUE(c.wait_state(id, "C"));
   EXPECT_EQ(slurp(dir + "/al.o" + seq_of(id)), "altered\n");
-  EXPECT_EQ(c.attr(id, "comment"), "");
+  EXPECT_EQ(c.attr(id, "comment"), "") << "nothing was undelivered";
 }
 
 TEST_F(Output, UnwritableOutputIsKeptInUndeliveredWithAComment) {
@@ -129,6 +129,9 @@ TEST_F(Output, UndeliveredCommentShowsWhileTheJobRuns) {
   EXPECT_TRUE(wait_for([&] { return c.attr(id, "comment").find(kept) != std::string::npos; }, 10s))
       << c.attr(id, "comment");
   EXPECT_TRUE(wait_for([&] { return slurp(kept) == "started\n"; }, 10s)) << slurp(kept);
+  // The mom's own lines go there too.
+  ASSERT_EQ(c.cmd(kUser, {"qmsg", "a note", id}).code, 0);
+  EXPECT_TRUE(wait_for([&] { return slurp(kept) == "started\na note\n"; }, 10s)) << slurp(kept);
   EXPECT_EQ(c.cmd("", {"qdel", id}).code, 0);
   EXPECT_TRUE(c.wait_state(id, "C"));
 }

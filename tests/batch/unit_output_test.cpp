@@ -68,4 +68,20 @@ TEST(OutputNames, DefaultNamesOfJobsAndSubJobs) {
   EXPECT_EQ(mom::default_output_name(job, 'o'), "run.o12-3");
 }
 
+TEST(OutputNames, SupervisorNoteRoundTrip) {
+  mom::JobOutputs o;
+  o.undelivered = "Output undelivered: cannot write /x (Permission denied), stdout kept in /h/undelivered/1.s.OU";
+  o.out_file = "/h/undelivered/1.s.OU";
+  o.err_file = "/w/run.e1";
+  mom::JobRecord job;
+  mom::apply_output_note(mom::encode_output_note(o), job);
+  EXPECT_EQ(job.used["comment"], o.undelivered);
+  EXPECT_EQ(job.attr("_output_file"), o.out_file);
+  EXPECT_EQ(job.attr("_error_file"), o.err_file);
+  mom::JobRecord quiet;
+  o.undelivered.clear();
+  mom::apply_output_note(mom::encode_output_note(o), quiet);
+  EXPECT_EQ(quiet.used.count("comment"), 0u) << "no comment when everything was delivered";
+}
+
 }  // namespace
