@@ -136,6 +136,43 @@ TEST_F(Output, UndeliveredCommentShowsWhileTheJobRuns) {
   EXPECT_TRUE(c.wait_state(id, "C"));
 }
 
+TEST_F(Output, AMomWithItsOwnHomeKeepsUndeliveredOutputThere) {
+  std::string home2 = c.tmp() + "/home2";
+  ASSERT_EQ(run({"mkdir", "-p", home2 + "/mom_priv"}).code, 0);
+  {
+    std::ofstream cfg(home2 + "/mom_priv/config");
+    cfg << "$pbsserver 127.0.0.1:" << c.port() << "\n$mom_host node2\n";
+  }
+  ASSERT_EQ(c.cmd("", {"qmgr", "-c", "create node node2 np=1"}).code, 0);
+  ASSERT_EQ(run({bin("pbs_mom"), "-d", home2}, "", c.env()).code, 0);
+  struct StopMom {
+    std::string home;
+    ~StopMom() { run({"sh", "-c", "kill -9 $(cat " + home + "/mom_priv/mom.lock)"}); }
+  } stop{home2};
+  ASSERT_TRUE(wait_for([&] { return c.cmd("", {"pbsnodes", "node2"}).out.find("state = free") != std::string::npos; }, 10s));
+  struct stat st{};
+  ASSERT_EQ(lstat((home2 + "/undelivered").c_str(), &st), 0) << "the mom makes it";
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+  EXPECT_EQ(st.st_uid, 0u);
+  std::string id = c.submit(kUser, "echo on node2\n", {"-l", "nodes=node2", "-j", "oe", "-o", c.tmp() + "/nowhere/x"});
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(c.wait_state(id, "C"));
+  EXPECT_EQ(slurp(home2 + "/undelivered/" + id + ".OU"), "on node2\n");
+  EXPECT_NE(c.attr(id, "comment").find(home2 + "/undelivered/" + id + ".OU"), std::string::npos) << c.attr(id, "comment");
+}
+
+TEST_F(Output, JobRunsEvenWhenUndeliveredIsUnusable) {
+  ASSERT_EQ(chmod((c.home() + "/undelivered").c_str(), 0755), 0);  // the owner cannot create there
+  std::string id = c.submit(kUser, "echo lost; exit 4\n", {"-j", "oe", "-o", c.tmp() + "/nowhere/x"});
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(c.wait_state(id, "C"));
+  EXPECT_EQ(c.attr(id, "exit_status"), "4");
+  std::string comment = c.attr(id, "comment");
+  EXPECT_NE(comment.find("stdout and stderr lost: cannot create " + c.home() + "/undelivered/" + id + ".OU"),
+            std::string::npos)
+      << comment;
+}
+
 TEST_F(Output, PlantedUndeliveredNameIsNeverFollowed) {
   ensure_user(kOther);
   // The next job's id is predictable; another user plants a symlink under its name to a
