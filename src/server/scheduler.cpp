@@ -77,8 +77,12 @@ Job* Server::find_job(const std::string& id) {
 
 void Server::set_state(Job& job, char state) {
   job.attrs["job_state"] = std::string(1, state);
-  if (state == 'Q') st_.queued.insert(job.seq);
-  else st_.queued.erase(job.seq);
+  if (state == 'Q') {
+    st_.queued.insert(job.seq);
+    if (!is_subjob_key(job.seq)) untold_.insert(job.seq);
+  } else {
+    st_.queued.erase(job.seq);
+  }
   if (state == 'R' || state == 'E') st_.running.insert(job.seq);
   else st_.running.erase(job.seq);
 }
@@ -310,17 +314,21 @@ void Server::schedule() {
     save(job);
   };
   if (count_free() == 0) {
-    // Nothing can start: every queued job waits for nodes (sub-jobs are not told one by one).
-    for (long seq : st_.queued) {
-      Job& job = st_.jobs.at(seq);
-      if (!is_subjob_key(seq) && job.state() == 'Q' && !is_route_queue(st_, job.attr("queue"))) waiting_for_nodes(job);
+    // Nothing can start: the jobs queued since the last pass wait for nodes (sub-jobs are not
+    // told one by one).
+    for (long seq : untold_) {
+      auto it = st_.jobs.find(seq);
+      if (it != st_.jobs.end() && it->second.state() == 'Q' && !is_route_queue(st_, it->second.attr("queue")))
+        waiting_for_nodes(it->second);
     }
+    untold_.clear();
     return;
   }
   sched_usage_ = &usage;  // try_start places into this shared picture of the nodes
   // Queue priority, then job priority, then FIFO; run limits hold a job back with a comment.
   RunCounts running = RunCounts::of(st_);
   ArraySchedulePass arrays(st_);
+  bool full = false;
   for (long seq : scheduling_order(st_)) {
     auto it = st_.jobs.find(seq);
     if (it == st_.jobs.end() || it->second.state() != 'Q' || arrays.skip(it->second)) continue;
@@ -337,12 +345,16 @@ void Server::schedule() {
     std::string why;
     if (try_start(job, "", why)) {
       running.add(job);
-      if (count_free() == 0) break;
+      if (count_free() == 0) {
+        full = true;  // the jobs after it are told in the next pass
+        break;
+      }
     } else {
       if (starts_with(why, kNotEnoughFreeNodes)) waiting_for_nodes(job);
       arrays.did_not_fit(job);
     }
   }
+  if (!full) untold_.clear();  // every queued job was looked at
   sched_usage_ = nullptr;
 }
 

@@ -243,9 +243,17 @@ TEST_F(Output, JobThatMustWaitSaysWhy) {
   const std::string why = "Not Running: Not enough of the right type of nodes are available";
   EXPECT_TRUE(wait_for([&] { return c.attr(waiting, "comment") == why; }, 10s)) << c.attr(waiting, "comment");
   EXPECT_EQ(c.attr(waiting, "job_state"), "Q");
+  // Released from a hold into a full cluster: told too.
+  std::string released = c.submit(kUser, "true\n", {"-h"});
+  ASSERT_FALSE(released.empty());
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(c.attr(released, "comment"), "") << "a held job waits for its release, not for nodes";
+  ASSERT_EQ(c.cmd(kUser, {"qrls", released}).code, 0);
+  EXPECT_TRUE(wait_for([&] { return c.attr(released, "comment") == why; }, 10s)) << c.attr(released, "comment");
   EXPECT_EQ(c.cmd("", {"qdel", busy}).code, 0);
   ASSERT_TRUE(c.wait_state(waiting, "C"));
   EXPECT_EQ(c.attr(waiting, "comment"), "") << "the reason goes when the job starts";
+  ASSERT_TRUE(c.wait_state(released, "C"));
 }
 
 TEST_F(Output, WaitingBehindAPartlyBusyNodeSaysWhy) {
