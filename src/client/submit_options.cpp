@@ -1,6 +1,7 @@
 #include "client/submit_options.h"
 
 #include <getopt.h>
+#include <sys/stat.h>
 
 #include "common/array_range.h"
 #include "common/names.h"
@@ -17,12 +18,15 @@ std::string absolute(const std::string& path, const std::string& cwd) {
   return !path.empty() && path[0] == '/' ? path : cwd + "/" + path;
 }
 
-// "-o PATH" or "-o host:PATH" -> "host:/abs/PATH".
+// "-o PATH" or "-o host:PATH" -> "host:/abs/PATH". A directory (one here, or any path ending
+// in '/') keeps a trailing '/': the server puts the default file name in it (JOBNAME.oSEQ).
 std::string output_path(const std::string& value, const std::string& cwd, const std::string& host) {
   auto colon = value.find(':');
-  if (colon != std::string::npos && value.find('/') > colon)
-    return value.substr(0, colon + 1) + absolute(value.substr(colon + 1), cwd);
-  return host + ":" + absolute(value, cwd);
+  bool remote = colon != std::string::npos && value.find('/') > colon;
+  std::string path = absolute(remote ? value.substr(colon + 1) : value, cwd);
+  struct stat st{};
+  if (path.back() != '/' && !remote && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) path += '/';
+  return (remote ? value.substr(0, colon) : host) + ":" + path;
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <linux/close_range.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sys/fsuid.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -22,6 +21,7 @@
 #include "common/text_util.h"
 #include "mom/checkpoint.h"
 #include "mom/job_limits.h"
+#include "mom/job_output.h"
 #include "mom/mom_directives.h"
 #include "mom/prologue.h"
 
@@ -75,44 +75,6 @@ namespace {
   ssize_t ignored = ::write(2, line.data(), line.size());
   (void)ignored;
   _exit(254);
-}
-
-// Opens `path` with the owner's file-system identity (fsuid, fsgid, groups) for this one call:
-// root never opens a path a user names with root's rights.
-int open_as_owner(const Owner& owner, const std::string& path, int flags, mode_t mode) {
-  if (::initgroups(owner.name.c_str(), owner.gid) != 0) return -1;
-  ::setfsgid(owner.gid);
-  ::setfsuid(owner.uid);
-  int fd = ::open(path.c_str(), flags, mode);
-  int saved = errno;
-  ::setfsuid(0);
-  ::setfsgid(0);
-  ::setgroups(0, nullptr);
-  errno = saved;
-  return fd;
-}
-
-// The job's stdout and stderr (-o, -e, -j), opened once by the supervisor as the owner, so the
-// prologue's and epilogue's output land there too, around the job's. A job restarting from an
-// image continues its files (cr_restart cuts them back to their size at the checkpoint).
-// $job_output_file_umask decides their mode.
-void open_job_outputs(const Owner& owner, const JobRecord& job, bool restart, const SupervisorSettings& settings,
-                      int& ofd, int& efd) {
-  std::string join = job.attr("Join_Path");
-  std::string out = settings.output_path, err = settings.error_path;
-  mode_t mask = settings.output_umask;
-  int flags = O_WRONLY | O_CREAT | (restart ? O_APPEND : O_TRUNC);
-  mode_t mode = 0666 & ~mask;
-  mode_t old = ::umask(0);
-  if (join == "oe") {
-    ofd = efd = open_as_owner(owner, out, flags, mode);
-  } else if (join == "eo") {
-    ofd = efd = open_as_owner(owner, err, flags, mode);
-  } else {
-    ofd = open_as_owner(owner, out, flags, mode);
-    efd = open_as_owner(owner, err, flags, mode);
-  }
-  ::umask(old);
 }
 
 // What the job's process takes on before exec: its cgroup and rlimits (job_limits.h).
@@ -182,8 +144,16 @@ struct Confinement {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  int ofd = -1, efd = -1;
-  open_job_outputs(owner, job, command.restart, settings, ofd, efd);
+  // The prologue's and epilogue's output land there too, around the job's. A job restarting
+  // from an image continues its files (cr_restart cuts them back to their size at the checkpoint).
+  JobOutputs outputs = open_job_outputs(home, owner, job, command.restart, settings.output_path, settings.error_path,
+                                        settings.output_umask);
+  int ofd = outputs.out, efd = outputs.err;
+  if (outputs.moved) {
+    // Read by the mom once it has the job's pid (launch_job): the comment, the files used.
+    std::string error;
+    write_file_atomic(record_path(jobs_dir, job.id, ".UD"), encode_output_note(outputs), 0600, error, false);
+  }
   int go[2];
   if (::pipe2(go, O_CLOEXEC) != 0) _exit(1);
   pid_t child = ::fork();
@@ -313,6 +283,7 @@ bool launch_job(const std::string& home, const MomConfig& config, JobRecord& job
   confine.cgroup_procs = cgroup.procs_files();
   if (command.restart) log_line("job " + job.id + " restarts from its image: " + join(command.argv, " "));
 
+  ::unlink(record_path(jobs_dir, job.id, ".UD").c_str());  // from an earlier run
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) {
     error = std::string("pipe: ") + std::strerror(errno);
@@ -337,6 +308,12 @@ bool launch_job(const std::string& home, const MomConfig& config, JobRecord& job
   while ((n = ::read(p[0], &session, sizeof session)) < 0 && errno == EINTR) {
   }
   ::close(p[0]);
+  // Output the owner cannot write where asked is kept in PBS_HOME/undelivered: the comment says where.
+  std::string note;
+  if (read_file(record_path(jobs_dir, job.id, ".UD"), note)) {
+    apply_output_note(note, job);
+    if (job.used.count("comment")) log_line("job " + job.id + ": " + job.used.at("comment"));
+  }
   job.supervisor = sup;
   job.supervisor_start = process_start_time(sup);
   job.session = n == sizeof session ? session : 0;

@@ -81,7 +81,7 @@ bool load_record(const std::string& path, JobRecord& r) {
 }
 
 void remove_record(const std::string& jobs_dir, const std::string& id) {
-  for (const char* ext : {".JB", ".SC", ".EX", ".PF"}) ::unlink(record_path(jobs_dir, id, ext).c_str());
+  for (const char* ext : {".JB", ".SC", ".EX", ".PF", ".UD"}) ::unlink(record_path(jobs_dir, id, ext).c_str());
 }
 
 bool read_exit_file(const std::string& jobs_dir, JobRecord& r) {

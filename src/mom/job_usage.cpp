@@ -22,7 +22,9 @@ void Mom::append_to_job_file(const JobRecord& job, char stream, const std::strin
   // With -j oe (eo) both streams are the output (error) file.
   std::string join = job.attr("Join_Path");
   bool out = join == "oe" || (join != "eo" && stream == 'O');
-  std::string path = output_path_on_node(config_, job.attr(out ? "Output_Path" : "Error_Path"));
+  // The file the supervisor opened when it is not the one asked for (src/mom/job_output.h).
+  std::string path = job.attr(out ? "_output_file" : "_error_file");
+  if (path.empty()) path = output_path_on_node(config_, job.attr(out ? "Output_Path" : "Error_Path"));
   // The path is the user's: append as the owner, never as root.
   Owner owner;
   std::string why, ignored;

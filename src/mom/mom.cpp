@@ -76,6 +76,9 @@ bool Mom::setup(std::string& error) {
   ::mkdir(mom_priv_dir(home_).c_str(), 0751);
   ::mkdir(jobs_dir_.c_str(), 0751);
   ::mkdir((home_ + "/aux").c_str(), 0755);
+  // Output a job's owner could not write where asked is kept here, made by the owner
+  // (src/mom/job_output.h): like /tmp, anyone creates, nobody removes another's file.
+  if (std::string ud = home_ + "/undelivered"; ::mkdir(ud.c_str(), 01777) == 0) ::chmod(ud.c_str(), 01777);
   // PBS_HOME/checkpoint holds one directory per job, made by root and given to the owner.
   // Nobody else may create entries in it: job ids are predictable, and an entry planted
   // under the next id would make that job's checkpoints fail (older homes had it 1777).
@@ -557,6 +560,7 @@ void Mom::finish(JobRecord& job, int exit_status, const std::string& comment) {
   save_record(jobs_dir_, job, error);
   ::unlink(record_path(jobs_dir_, job.id, ".EX").c_str());
   ::unlink(record_path(jobs_dir_, job.id, ".PF").c_str());
+  ::unlink(record_path(jobs_dir_, job.id, ".UD").c_str());
   if (std::string tmpdir = job_tmpdir(config_, job.id); !tmpdir.empty()) {
     Owner owner;
     if (resolve_owner(job, owner, error)) remove_job_tmpdir(tmpdir, owner);

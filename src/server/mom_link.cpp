@@ -181,6 +181,9 @@ void Server::mom_message(Conn& c, const wire::Request& req) {
     if (req.op() == "mom_started") {
       if (mine && rep.session_id()) {
         job->attrs["session_id"] = std::to_string(rep.session_id());
+        // Said at the start: output kept in PBS_HOME/undelivered (src/mom/job_output.h).
+        Attrs a = mom_owned(*job, rep);
+        if (a.count("comment")) job->attrs["comment"] = a.at("comment");
         save(*job);
       }
     } else if (req.op() == "mom_checkpointed") {

@@ -8,6 +8,8 @@
 
 #include "common/resources.h"
 #include "common/text_util.h"
+#include "server/feasibility.h"
+#include "server/route_queue.h"
 #include "server/server.h"
 
 namespace reprise::server {
@@ -264,6 +266,12 @@ bool admit_job(const ServerState& st, const Queue& q, const Submitter& who, Job&
         if (!job.attrs.count(r)) job.attrs[r] = value;
       }
   if (!check_resources(st, q, job, code, message)) return false;
+  // A job no node could ever fit (not checked in a route queue: the job is only passing).
+  if (!is_route_queue(q) && !nodes_could_fit(st, job)) {
+    code = kErrExceedsLimits;
+    message = std::string("Job exceeds queue resource limits MSG=") + kNoFeasibleNodes;
+    return false;
+  }
   auto stored = job.id.empty() ? st.jobs.end() : st.jobs.find(job.seq);
   long self = stored != st.jobs.end() && stored->second.id == job.id ? job.seq : -1;
   return check_queuable(st, q, who, owner, self, code, message);

@@ -191,13 +191,17 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   for (const auto& [k, v] : decode_variable_list(job.attr("Variable_List")))
     if (k == "PBS_O_WORKDIR") workdir = v;
   if (workdir.empty()) workdir = "/";
-  const bool default_out = job.attr("Output_Path").empty(), default_err = job.attr("Error_Path").empty();
-  std::string name = attr_or(job.attrs, "Job_Name", "STDIN");
-  job.attrs["Job_Name"] = name;
-  if (job.attr("Output_Path").empty())
-    job.attrs["Output_Path"] = submit_host + ":" + workdir + "/" + name + ".o" + std::to_string(job.seq);
-  if (job.attr("Error_Path").empty())
-    job.attrs["Error_Path"] = submit_host + ":" + workdir + "/" + name + ".e" + std::to_string(job.seq);
+  // No -o/-e, or one naming a directory ("host:/dir/", qsub adds the '/'): TORQUE's default
+  // file name, in the working directory or in that directory.
+  auto default_name = [&](const char* path_attr, const char* suffix) {
+    std::string& path = job.attrs[path_attr];
+    if (!path.empty() && path.back() != '/') return false;
+    if (path.empty()) path = submit_host + ":" + workdir + "/";
+    path += job.attrs["Job_Name"] + suffix + std::to_string(job.seq);
+    return true;
+  };
+  job.attrs["Job_Name"] = attr_or(job.attrs, "Job_Name", "STDIN");
+  const bool default_out = default_name("Output_Path", ".o"), default_err = default_name("Error_Path", ".e");
   job.attrs["queue"] = qname;
   job.attrs["server"] = st_.name;
   job.attrs["Job_Owner"] = w.user + "@" + submit_host;

@@ -19,6 +19,11 @@ namespace {
 
 using Usage = SlotUsage;
 
+// try_start's reason when the nodes are too busy for the job now.
+const std::string kNotEnoughFreeNodes = "not enough free nodes for nodes=";
+// The comment of such a job (TORQUE's pbs_sched: "Not Running: " and why).
+const std::string kWaitingForNodes = "Not Running: Not enough of the right type of nodes are available";
+
 int node_np(const Node& n) {
   long np = 1;
   parse_int(attr_or(n.attrs, "np", "1"), np);
@@ -72,8 +77,12 @@ Job* Server::find_job(const std::string& id) {
 
 void Server::set_state(Job& job, char state) {
   job.attrs["job_state"] = std::string(1, state);
-  if (state == 'Q') st_.queued.insert(job.seq);
-  else st_.queued.erase(job.seq);
+  if (state == 'Q') {
+    st_.queued.insert(job.seq);
+    if (!is_subjob_key(job.seq)) untold_.insert(job.seq);
+  } else {
+    st_.queued.erase(job.seq);
+  }
   if (state == 'R' || state == 'E') st_.running.insert(job.seq);
   else st_.running.erase(job.seq);
 }
@@ -225,7 +234,7 @@ bool Server::try_start(Job& job, const std::string& forced_host, std::string& wh
           }
       }
       if (pick.empty()) {
-        why = "not enough free nodes for nodes=" + spec;
+        why = kNotEnoughFreeNodes + spec;
         return false;
       }
       taken.insert(pick);
@@ -296,11 +305,30 @@ void Server::schedule() {
         total += free_slots(usage[name]);
     return total;
   };
-  if (count_free() == 0) return;
+  // A job that fits the cluster but not its free nodes now says so, in pbs_sched's words; an
+  // earlier comment of another kind (why it was requeued, say) stays.
+  auto waiting_for_nodes = [&](Job& job) {
+    std::string now = job.attr("comment");
+    if (now == kWaitingForNodes || !(now.empty() || starts_with(now, "Not Running: "))) return;
+    job.attrs["comment"] = kWaitingForNodes;
+    save(job);
+  };
+  if (count_free() == 0) {
+    // Nothing can start: the jobs queued since the last pass wait for nodes (sub-jobs are not
+    // told one by one).
+    for (long seq : untold_) {
+      auto it = st_.jobs.find(seq);
+      if (it != st_.jobs.end() && it->second.state() == 'Q' && !is_route_queue(st_, it->second.attr("queue")))
+        waiting_for_nodes(it->second);
+    }
+    untold_.clear();
+    return;
+  }
   sched_usage_ = &usage;  // try_start places into this shared picture of the nodes
   // Queue priority, then job priority, then FIFO; run limits hold a job back with a comment.
   RunCounts running = RunCounts::of(st_);
   ArraySchedulePass arrays(st_);
+  bool full = false;
   for (long seq : scheduling_order(st_)) {
     auto it = st_.jobs.find(seq);
     if (it == st_.jobs.end() || it->second.state() != 'Q' || arrays.skip(it->second)) continue;
@@ -317,11 +345,16 @@ void Server::schedule() {
     std::string why;
     if (try_start(job, "", why)) {
       running.add(job);
-      if (count_free() == 0) break;
+      if (count_free() == 0) {
+        full = true;  // the jobs after it are told in the next pass
+        break;
+      }
     } else {
+      if (starts_with(why, kNotEnoughFreeNodes)) waiting_for_nodes(job);
       arrays.did_not_fit(job);
     }
   }
+  if (!full) untold_.clear();  // every queued job was looked at
   sched_usage_ = nullptr;
 }
 

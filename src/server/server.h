@@ -193,6 +193,9 @@ class Server {
 
   Options opts_;
   SlotUsage* sched_usage_ = nullptr;
+  // Jobs queued since the scheduler last told queued jobs why they wait (their comment), so a
+  // pass on a full cluster looks at these only, not at every queued job.
+  std::set<long> untold_;
   int epfd_ = -1, unix_fd_ = -1, tcp_fd_ = -1, sig_fd_ = -1;
   bool stop_ = false;
   // qterm -t immediate|delay: no job starts; the server stops when the running jobs are gone.
