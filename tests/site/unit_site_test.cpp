@@ -154,6 +154,14 @@ TEST(TorqueServerDump, EveryAttributeIsKnown) {
 
 server::Queue queue(const std::string& name, server::Attrs attrs) { return server::Queue{name, std::move(attrs)}; }
 
+// A one-node cluster: routing into an execution queue also checks that some node could run the job.
+void add_a_node(server::ServerState& st) {
+  server::Node n;
+  n.name = "n1";
+  n.attrs["np"] = "1";
+  st.nodes["n1"] = n;
+}
+
 server::Job job_asking(const std::string& walltime) {
   server::Job j;
   j.attrs["Resource_List.walltime"] = walltime;
@@ -163,6 +171,7 @@ server::Job job_asking(const std::string& walltime) {
 
 TEST(RouteQueue, FirstDestinationThatFits) {
   server::ServerState st;
+  add_a_node(st);
   auto& qs = st.queues;
   qs["short"] = queue("short", {{"queue_type", "Execution"}, {"enabled", "True"}, {"resources_max.walltime", "00:30:00"}});
   qs["long"] = queue("long", {{"queue_type", "Execution"}, {"enabled", "True"}, {"resources_min.walltime", "00:30:01"},
@@ -188,6 +197,7 @@ TEST(RouteQueue, FirstDestinationThatFits) {
 
 TEST(RouteQueue, AFullDestinationIsRetriedAndTheWaitingJobIsNotCountedTwice) {
   server::ServerState st;
+  add_a_node(st);
   auto& qs = st.queues;
   qs["exec"] = queue("exec", {{"queue_type", "Execution"}, {"enabled", "True"}, {"max_queuable", "1"}});
   qs["route"] = queue("route", {{"queue_type", "Route"}, {"enabled", "True"}, {"route_destinations", "exec"}});
