@@ -85,6 +85,13 @@ std::vector<std::string> external_sockets_flags(const MomConfig& config) {
   return {};
 }
 
+std::vector<std::string> rewritten_files_flags(const CheckpointPolicy& policy) {
+  std::vector<std::string> flags;
+  if (!policy.rewritten_files.empty()) flags.push_back("--rewritten-files=" + policy.rewritten_files);
+  if (policy.rewritten_limit) flags.push_back("--rewritten-limit=" + std::to_string(policy.rewritten_limit));
+  return flags;
+}
+
 std::vector<std::string> restart_clock_flags(const MomConfig& config) {
   if (config_value(config, "checkpoint_clock") == "host") return {"--clock=host"};
   return {};
@@ -115,6 +122,7 @@ bool start_checkpoint(const std::string& home, const MomConfig& config, const Jo
     argv = {engine_tool("cr_checkpoint"), "--tree", "--file", c.name};
     if (stop) argv.push_back("--kill");
     for (const std::string& flag : external_sockets_flags(config)) argv.push_back(flag);
+    for (const std::string& flag : rewritten_files_flags(policy)) argv.push_back(flag);
     argv.push_back(std::to_string(job.session));
   }
   // The command's output goes to a file of the mom's (mom_priv/jobs/ID.CO), not a pipe: if

@@ -33,6 +33,9 @@ struct CheckpointResult {
 // The cr_checkpoint/cr_restart flags `$checkpoint_external_sockets` asks for.
 std::vector<std::string> external_sockets_flags(const MomConfig& config);
 
+// The cr_checkpoint flags a job's -c rewritten_files= and rewritten_limit= ask for.
+std::vector<std::string> rewritten_files_flags(const CheckpointPolicy& policy);
+
 // The cr_restart flags `$checkpoint_clock` asks for (`host`: the job's
 // CLOCK_MONOTONIC shows the time it spent checkpointed; default `continue`).
 std::vector<std::string> restart_clock_flags(const MomConfig& config);

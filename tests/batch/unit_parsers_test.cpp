@@ -6,6 +6,7 @@
 #include "client/qmgr_parse.h"
 #include "client/qstat_format.h"
 #include "client/submit_options.h"
+#include "common/checkpoint_policy.h"
 #include "common/directives.h"
 #include "common/job_env.h"
 #include "common/pbs_home.h"
@@ -236,6 +237,20 @@ TEST(MomConfig, CheckpointClock) {
   EXPECT_EQ(reprise::mom::restart_clock_flags(c), std::vector<std::string>{"--clock=host"});
   MomConfig unset;
   EXPECT_TRUE(reprise::mom::restart_clock_flags(unset).empty());
+}
+
+TEST(CheckpointPolicy, RewrittenFilesPolicyAndLimit) {
+  EXPECT_TRUE(valid_checkpoint_value("periodic,rewritten_files=refuse"));
+  EXPECT_TRUE(valid_checkpoint_value("enabled,rewritten_files=keep-current,rewritten_limit=128mb"));
+  EXPECT_FALSE(valid_checkpoint_value("enabled,rewritten_files=maybe"));
+  EXPECT_FALSE(valid_checkpoint_value("enabled,rewritten_limit=1gb"));  // over the engine's 200mb
+  EXPECT_FALSE(valid_checkpoint_value("enabled,rewritten_limit=lots"));
+  CheckpointPolicy p = parse_checkpoint_policy("enabled,rewritten_files=refuse,rewritten_limit=100mb");
+  EXPECT_EQ(p.rewritten_files, "refuse");
+  EXPECT_EQ(p.rewritten_limit, 100ull << 20);
+  EXPECT_EQ(reprise::mom::rewritten_files_flags(p),
+            (std::vector<std::string>{"--rewritten-files=refuse", "--rewritten-limit=104857600"}));
+  EXPECT_TRUE(reprise::mom::rewritten_files_flags(parse_checkpoint_policy("enabled")).empty());
 }
 
 TEST(QstatFormat, DefaultTableColumns) {

@@ -167,6 +167,8 @@ void CheckpointHandler(int, siginfo_t*, void* context) {
     if (m.op == static_cast<uint32_t>(ControlOp::kResume)) break;
     if (m.op != static_cast<uint32_t>(ControlOp::kDump) || image_fd < 0) continue;
     g_agent.image_fd = image_fd;
+    g_agent.rewritten_policy = m.status;
+    g_agent.rewritten_limit = m.bytes && m.bytes <= kMaxRewrittenFileBytes ? m.bytes : kDefaultRewrittenFileBytes;
     DumpError err;
     off_t start = lseek(image_fd, 0, SEEK_CUR);
     g_dumped_socket = false;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <initializer_list>
 
+#include "format/control_protocol.h"
 #include "format/image_format.h"
 #include "restorer/restore_plan.h"
 #include "signal_safe.h"
@@ -51,6 +52,8 @@ struct AgentState {
   SigactionRecord sigactions[64];
   Arena arena;
   uint32_t extra_sections;      // optional per-process sections written by this dump (EVENTS...)
+  int32_t rewritten_policy;     // RewrittenFilePolicy of this dump
+  uint64_t rewritten_limit;     // most bytes of one rewritten file in this dump
   // Signals dequeued at the checkpoint (every thread adds its own), queued
   // again at resume and after a restart; and the process's POSIX timers.
   PendingSignalRecord pending[kMaxPendingSignals];

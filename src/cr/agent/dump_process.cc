@@ -184,18 +184,33 @@ bool IsRewrittenInPlace(const FileRecord& rec) {
   return mode == O_RDWR || rec.offset < rec.size;
 }
 
-void RefuseBigRewrittenFile(const FileRecord& rec, const char* path, DumpError& err) {
-  char text[sizeof err.text];
+// "fd N: file 'PATH' rewritten in place " with the path cut to leave `tail` room.
+char* RewrittenFileText(char* text, size_t cap, const FileRecord& rec, const char* path, size_t tail) {
   char* p = AppendStr(text, "fd ");
   p = AppendDec(p, static_cast<uint64_t>(rec.fd));
   p = AppendStr(p, ": file '");
-  size_t room = static_cast<size_t>(text + sizeof text - 120 - p);
+  size_t room = static_cast<size_t>(text + cap - tail - p);
   size_t len = strlen(path) < room ? strlen(path) : room;
   memcpy(p, path, len);
-  p = AppendStr(p + len, "' rewritten in place holds ");
+  return AppendStr(p + len, "' rewritten in place ");
+}
+
+void RefuseBigRewrittenFile(const FileRecord& rec, const char* path, DumpError& err) {
+  char text[sizeof err.text];
+  char* p = RewrittenFileText(text, sizeof text, rec, path, 140);
+  p = AppendStr(p, "holds ");
   p = AppendDec(p, rec.size);
-  AppendStr(p, " bytes, over the 64 MiB an image keeps of one; open it O_APPEND or read-only");
+  p = AppendStr(p, " bytes, over the ");
+  p = AppendDec(p, g_agent.rewritten_limit >> 20);
+  AppendStr(p, " MiB an image keeps of one; raise --rewritten-limit, or open it O_APPEND or read-only");
   err.Set(EFBIG, text);
+}
+
+void RefuseRewrittenFile(const FileRecord& rec, const char* path, DumpError& err) {
+  char text[sizeof err.text];
+  char* p = RewrittenFileText(text, sizeof text, rec, path, 110);
+  AppendStr(p, "is refused by the job's policy (--rewritten-files=refuse; 'save' keeps its contents)");
+  err.Set(ENOTSUP, text);
 }
 
 // Describes one fd, or explains why it cannot be restored.
@@ -235,10 +250,18 @@ bool DescribeFd(int fd, FileRecord& rec, char* path, size_t cap, DumpError& err)
       err.Set(ENOTSUP, "fd ", num, ": open file has no path; it cannot be reopened");
       return false;
     }
-    rec.kind = static_cast<uint32_t>(IsRewrittenInPlace(rec) ? FileKind::kRewrittenFile : FileKind::kRegular);
-    if (rec.kind == static_cast<uint32_t>(FileKind::kRewrittenFile) && rec.size > kMaxRewrittenFileBytes) {
-      RefuseBigRewrittenFile(rec, path, err);
-      return false;
+    rec.kind = static_cast<uint32_t>(FileKind::kRegular);
+    if (IsRewrittenInPlace(rec)) {
+      if (g_agent.rewritten_policy == kRewrittenRefuse) {
+        RefuseRewrittenFile(rec, path, err);
+        return false;
+      }
+      bool keep = g_agent.rewritten_policy == kRewrittenKeepCurrent;
+      rec.kind = static_cast<uint32_t>(keep ? FileKind::kRewrittenKept : FileKind::kRewrittenFile);
+      if (!keep && rec.size > g_agent.rewritten_limit) {
+        RefuseBigRewrittenFile(rec, path, err);
+        return false;
+      }
     }
   } else if (S_ISDIR(st.st_mode)) {
     rec.kind = static_cast<uint32_t>(FileKind::kDirectory);

@@ -22,12 +22,19 @@ enum class ControlOp : uint32_t {
                   // connection without it is stale (left by a failed attempt)
 };
 
+// What to do with files the job rewrites in place (see docs/checkpoint-engine.md).
+enum RewrittenFilePolicy : int32_t {
+  kRewrittenSave = 0,         // contents saved in the image, up to the limit (default)
+  kRewrittenRefuse = 1,       // the checkpoint is refused
+  kRewrittenKeepCurrent = 2,  // not saved: the restart uses the file as it then is
+};
+
 struct ControlMessage {
   uint32_t op;        // ControlOp
   uint32_t owner;     // process index in the image (kDump)
-  int32_t status;     // 0 or an errno value (kDumpDone)
+  int32_t status;     // 0 or an errno value (kDumpDone); kDump: RewrittenFilePolicy
   int32_t pid;        // the agent's pid inside its namespace (kHello)
-  uint64_t bytes;     // bytes written (kDumpDone)
+  uint64_t bytes;     // bytes written (kDumpDone); kDump: most bytes of one rewritten file
   uint32_t flags;     // kDump: kDumpInPidNamespace; kDumpDone: kDoneHadSockets
   uint32_t reserved;  // kDumpDone: optional sections written besides the fixed ones
   char text[232];     // error message (kDumpDone)

@@ -174,11 +174,16 @@ enum class FileKind : uint32_t {
                         // O_WRONLY not at its end) without O_APPEND: its bytes
                         // follow the path (data_len) and are written back into
                         // the same inode at restart
+  kRewrittenKept = 51,  // the same, not saved (policy keep-current): reopened as
+                        // the restart finds it, neither written back nor cut
 };
 // The most bytes the image keeps of one deleted file or memfd.
 inline constexpr uint64_t kMaxDeletedFileBytes = 64ull << 20;
-// The most bytes the image keeps of one file rewritten in place.
-inline constexpr uint64_t kMaxRewrittenFileBytes = 64ull << 20;
+// The bytes the image keeps of one file rewritten in place: by default, and
+// at most (cr_checkpoint --rewritten-limit; a process's files together stay
+// within the 256 MiB of one metadata section).
+inline constexpr uint64_t kDefaultRewrittenFileBytes = 64ull << 20;
+inline constexpr uint64_t kMaxRewrittenFileBytes = 200ull << 20;
 
 struct FileRecord {
   int32_t fd;

@@ -57,10 +57,12 @@ class AgentLink {
     return connect(fd_, reinterpret_cast<sockaddr*>(&addr), len) == 0 && Send(ControlOp::kRequest);
   }
 
-  bool Send(ControlOp op, uint32_t owner = 0, int pass_fd = -1) {
+  bool Send(ControlOp op, uint32_t owner = 0, int pass_fd = -1, int32_t status = 0, uint64_t bytes = 0) {
     ControlMessage m{};
     m.op = static_cast<uint32_t>(op);
     m.owner = owner;
+    m.status = status;
+    m.bytes = bytes;
     iovec iov{&m, sizeof m};
     msghdr msg{};
     msg.msg_iov = &iov;
@@ -455,7 +457,8 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
     for (uint32_t i = 0; i < links.size(); ++i) {
       AgentLink& link = *links[i];
       ControlMessage done{};
-      if (!link.Send(ControlOp::kDump, i, image.fd()) || !link.Receive(done, -1) ||
+      if (!link.Send(ControlOp::kDump, i, image.fd(), req.rewritten_policy, req.rewritten_limit) ||
+          !link.Receive(done, -1) ||
           done.op != static_cast<uint32_t>(ControlOp::kDumpDone))
         throw Failure{EIO, "Checkpoint failed: pid " + std::to_string(link.proc().pid) + " died during the checkpoint"};
       if (done.status != 0) {

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "format/control_protocol.h"
 #include "format/image_format.h"
 
 namespace reprise::cr {
@@ -18,6 +19,8 @@ struct CheckpointRequest {
   bool stop_before_resume = false;  // --stop: they stay stopped
   int hello_timeout_ms = 30000;
   bool external_sockets_closed = false;  // --external-sockets=closed
+  int32_t rewritten_policy = kRewrittenSave;  // --rewritten-files
+  uint64_t rewritten_limit = 0;  // --rewritten-limit (0: kDefaultRewrittenFileBytes)
 };
 
 struct CheckpointOutcome {

@@ -66,6 +66,7 @@ const char* KindName(uint32_t kind) {
     case FileKind::kPipe: return "pipe";
     case FileKind::kDeletedFile: return "deleted file";
     case FileKind::kRewrittenFile: return "rewritten file";
+    case FileKind::kRewrittenKept: return "rewritten file (not saved: kept as found at restart)";
     case FileKind::kUnixSocket: return "unix-socket";
     case FileKind::kInetSocket: return "inet-socket";
     default: break;

@@ -74,6 +74,12 @@ struct Image {
 // The EVENTS entry of fd in p, or null.
 const EventEntry* EventFor(const ProcessImage& p, int fd);
 
+// A regular file reopened by path: plain, rewritten in place, or kept as found.
+inline bool IsRegularFileKind(uint32_t kind) {
+  auto k = static_cast<FileKind>(kind);
+  return k == FileKind::kRegular || k == FileKind::kRewrittenFile || k == FileKind::kRewrittenKept;
+}
+
 // True for the FileKinds whose state is in the EVENTS section.
 bool IsEventKind(uint32_t kind);
 

@@ -91,7 +91,7 @@ std::map<std::string, int> OpenMappedFiles(const Image& img, RestoredFiles& file
 void CheckOpenFiles(const ProcessImage& p) {
   for (const FileEntry& f : p.files) {
     auto kind = static_cast<FileKind>(f.record.kind);
-    if (kind != FileKind::kRegular && kind != FileKind::kDirectory) continue;
+    if (!IsRegularFileKind(f.record.kind) && kind != FileKind::kDirectory) continue;
     struct stat st {};
     if (stat(f.path.c_str(), &st) != 0) throw Failure{errno, "'" + f.path + "': " + strerror(errno)};
   }

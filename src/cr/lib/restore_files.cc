@@ -39,7 +39,7 @@ int RestoredFiles::OpenPath(const FileEntry& f) {
   int flags = static_cast<int>(r.flags) & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
   int fd = open(f.path.c_str(), flags | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) throw RestartError{errno, "cannot reopen '" + f.path + "': " + strerror(errno)};
-  bool regular = static_cast<FileKind>(r.kind) == FileKind::kRegular || static_cast<FileKind>(r.kind) == FileKind::kRewrittenFile;
+  bool regular = IsRegularFileKind(r.kind);
   if (static_cast<FileKind>(r.kind) != FileKind::kDevice && lseek(fd, static_cast<off_t>(r.offset), SEEK_SET) < 0 &&
       regular) {
     int e = errno;
@@ -130,10 +130,11 @@ int RestoredFiles::SourceFor(const FileEntry& f, const SharedMemoryObjects& shar
       return sockets_.FdFor(r.ino);
     case FileKind::kRegular:
     case FileKind::kRewrittenFile:
+    case FileKind::kRewrittenKept:
     case FileKind::kDirectory:
     case FileKind::kDevice: {  // (event kinds are handled by events_ in Open)
       // One open per description: same file, same flags, same offset.
-      bool regular = static_cast<FileKind>(r.kind) == FileKind::kRegular || static_cast<FileKind>(r.kind) == FileKind::kRewrittenFile;
+      bool regular = IsRegularFileKind(r.kind);
       auto key = std::make_tuple(r.kind, r.dev, r.ino, r.flags, r.offset, regular ? std::string() : f.path);
       auto it = opened_.find(key);
       if (it != opened_.end()) return it->second;

@@ -2,12 +2,38 @@
 // process tree by default) that were started under cr_run. BLCR-compatible
 // options; exits 0 only when the image is complete and durable, otherwise
 // with an errno value and a one-line message.
+#include <cctype>
 #include <csignal>
+#include <cstdint>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "lib/checkpoint.h"
+
+namespace {
+
+// "1048576", "64k", "128m", "1g" (also with "b" or "ib" after the unit).
+std::optional<uint64_t> ParseSize(const std::string& text) {
+  size_t end = 0;
+  uint64_t n = 0;
+  try {
+    n = std::stoull(text, &end);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  std::string unit = text.substr(end);
+  for (char& c : unit) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  if (unit.size() > 1 && unit.back() == 'b') unit.pop_back();
+  if (unit.size() > 1 && unit.back() == 'i') unit.pop_back();
+  int shift = unit.empty() || unit == "b" ? 0 : unit == "k" ? 10 : unit == "m" ? 20 : unit == "g" ? 30 : -1;
+  if (shift < 0 || n > (UINT64_MAX >> shift)) return std::nullopt;
+  return n << shift;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Checkpoint processes started under cr_run into an image file."};
@@ -37,6 +63,15 @@ int main(int argc, char** argv) {
                  "Connections to outside the checkpointed job: 'refuse' (default) or 'closed' (cr_restart"
                  " --external-sockets=closed brings them back closed, so the program can reconnect)")
       ->check(CLI::IsMember({"refuse", "closed"}));
+  std::string rewritten = "save", rewritten_limit;
+  app.add_option("--rewritten-files", rewritten,
+                 "Files the program rewrites in place (O_RDWR, not O_APPEND): 'save' (default: their contents go"
+                 " in the image and are written back at restart), 'refuse' (the checkpoint fails naming them) or"
+                 " 'keep-current' (not saved: the restart uses them as it finds them)")
+      ->check(CLI::IsMember({"save", "refuse", "keep-current"}));
+  app.add_option("--rewritten-limit", rewritten_limit,
+                 "Most bytes of one rewritten file the image keeps (default 64m, at most 200m); a bigger one is"
+                 " refused");
   pid_t id = 0;
   app.add_option("ID", id, "Process (or group/session) id; a cr_run's pid means its program")->required();
   app.set_version_flag("--version", "cr_checkpoint (Reprise) 0.1");
@@ -58,6 +93,18 @@ int main(int argc, char** argv) {
   req.stop_before_resume = stop_after;
   req.hello_timeout_ms = timeout * 1000;
   req.external_sockets_closed = external == "closed";
+  req.rewritten_policy = rewritten == "refuse"         ? reprise::cr::kRewrittenRefuse
+                         : rewritten == "keep-current" ? reprise::cr::kRewrittenKeepCurrent
+                                                       : reprise::cr::kRewrittenSave;
+  if (!rewritten_limit.empty()) {
+    auto bytes = ParseSize(rewritten_limit);
+    if (!bytes || *bytes == 0 || *bytes > reprise::cr::kMaxRewrittenFileBytes) {
+      std::cerr << "cr_checkpoint: --rewritten-limit must be a size from 1 byte to 200m (e.g. 128m), not '"
+                << rewritten_limit << "'\n";
+      return 255;
+    }
+    req.rewritten_limit = *bytes;
+  }
   reprise::cr::CheckpointOutcome out = reprise::cr::Checkpoint(req);
   if (out.exit_code != 0) {
     std::cerr << "cr_checkpoint: " << out.message << "\n";
