@@ -11,6 +11,26 @@
 namespace crtest {
 namespace {
 
+// cr_checkpoint FLAGS of app fails with every needle in its one-line
+// message, leaves no image, and the program runs on.
+void expect_refused_and_running(Process &app, const TempDir &dir, std::vector<std::string> flags,
+                                std::initializer_list<const char *> needles)
+{
+    std::string image = dir.file("image.rpr");
+    std::vector<std::string> argv{tool("cr_checkpoint")};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    for (const std::string &arg : {std::string("--file"), image, std::to_string(app.pid())})
+        argv.push_back(arg);
+    RunResult r = run(argv, dir.path(), std::chrono::seconds(60));
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_NE(exit_code(r.status), 0) << r.err;
+    for (const char *needle : needles)
+        EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr should contain \"" << needle << "\": " << r.err;
+    EXPECT_FALSE(file_exists(image));
+    size_t lines = count_lines(dir.file("run.out"));
+    EXPECT_TRUE(wait_for_lines(dir.file("run.out"), lines + 1, std::chrono::seconds(10))) << "no progress after the refusal";
+}
+
 Subject rewritten(const std::string &mode) { return {"rewritten_files", {mode, "40", "30"}, 10, {}, false}; }
 
 TEST(SubjectDeterminism, RewrittenFilePwrite) { expect_deterministic(rewritten("pwrite")); }
@@ -35,16 +55,7 @@ TEST(RewrittenFiles, FileLargerThanTheLimitIsRefused)
     Subject holder{"deleted_holder", {"bigfile", "300", "10"}, 3, {}, false};
     std::optional<Process> app;
     ASSERT_NO_FATAL_FAILURE(start_under_cr_run(holder, dir, "run.out", 3, app));
-    std::string image = dir.file("image.rpr");
-    RunResult r = run({tool("cr_checkpoint"), "--file", image, std::to_string(app->pid())}, dir.path(),
-                      std::chrono::seconds(60));
-    EXPECT_FALSE(r.timed_out);
-    EXPECT_NE(exit_code(r.status), 0) << r.err;
-    for (const char *needle : {"pid ", "fd 40", "big.dat", "68157440 bytes", "64 MiB", "O_APPEND"})
-        EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr should contain \"" << needle << "\": " << r.err;
-    EXPECT_FALSE(file_exists(image));
-    size_t lines = count_lines(dir.file("run.out"));
-    EXPECT_TRUE(wait_for_lines(dir.file("run.out"), lines + 1, std::chrono::seconds(10))) << "no progress after the refusal";
+    expect_refused_and_running(*app, dir, {}, {"pid ", "fd 40", "big.dat", "68157440 bytes", "64 MiB", "O_APPEND"});
     app->kill_tree();
 }
 
@@ -55,15 +66,8 @@ TEST(RewrittenFiles, RefusePolicyNamesTheFile)
     TempDir dir;
     std::optional<Process> app;
     ASSERT_NO_FATAL_FAILURE(start_under_cr_run(rewritten("pwrite"), dir, "run.out", 3, app));
-    std::string image = dir.file("image.rpr");
-    RunResult r = run({tool("cr_checkpoint"), "--rewritten-files=refuse", "--file", image, std::to_string(app->pid())},
-                      dir.path(), std::chrono::seconds(60));
-    EXPECT_NE(exit_code(r.status), 0) << r.err;
-    for (const char *needle : {"data.bin", "rewritten in place", "refused by the job's policy"})
-        EXPECT_NE(r.err.find(needle), std::string::npos) << "stderr should contain \"" << needle << "\": " << r.err;
-    EXPECT_FALSE(file_exists(image));
-    size_t lines = count_lines(dir.file("run.out"));
-    EXPECT_TRUE(wait_for_lines(dir.file("run.out"), lines + 1, std::chrono::seconds(10))) << "no progress after the refusal";
+    expect_refused_and_running(*app, dir, {"--rewritten-files=refuse"},
+                               {"data.bin", "rewritten in place", "refused by the job's policy"});
     app->kill_tree();
 }
 

@@ -49,6 +49,15 @@ TEST(PendingSignals, LiveCheckpointGivesThemBack)
 
 Subject locks() { return {"file_locks", {"{dir}", "30", "100"}, 5, {}, false}; }
 
+// Runs file_locks under cr_run until it holds its locks, then cr_checkpoint --kill to `image`.
+void checkpoint_locks_and_kill(const TempDir &dir, const std::string &image)
+{
+    std::optional<Process> app;
+    ASSERT_NO_FATAL_FAILURE(start_under_cr_run(locks(), dir, "run.out", 3, app));
+    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(app->pid(), image, {"--kill"}, dir.path()));
+    app->wait(10s);
+}
+
 TEST(SubjectDeterminism, FileLocks) { expect_deterministic(locks()); }
 
 TEST(FileLocks, FlockPosixAndOfdLocksAreTakenBackInEveryVariant) { all_variants_match_reference(locks()); }
@@ -57,11 +66,8 @@ TEST(FileLocks, CrInfoShowsThem)
 {
     ASSERT_EQ(missing_tools(), "");
     TempDir dir;
-    std::optional<Process> app;
-    ASSERT_NO_FATAL_FAILURE(start_under_cr_run(locks(), dir, "run.out", 3, app));
     std::string image = dir.file("image.rpr");
-    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(app->pid(), image, {"--kill"}, dir.path()));
-    app->wait(10s);
+    ASSERT_NO_FATAL_FAILURE(checkpoint_locks_and_kill(dir, image));
     RunResult info = run({tool("cr_info"), image}, dir.path(), 30s);
     for (const char *needle : {"flock write lock, whole file", "POSIX write lock, bytes 10-29",
                                "POSIX read lock, bytes 100-EOF", "OFD write lock, bytes 0-EOF"})
@@ -74,11 +80,8 @@ TEST(FileLocks, RestartFailsWhenAnotherProcessHoldsTheLock)
 {
     ASSERT_EQ(missing_tools(), "");
     TempDir dir;
-    std::optional<Process> app;
-    ASSERT_NO_FATAL_FAILURE(start_under_cr_run(locks(), dir, "run.out", 3, app));
     std::string image = dir.file("image.rpr");
-    ASSERT_NO_FATAL_FAILURE(checkpoint_ok(app->pid(), image, {"--kill"}, dir.path()));
-    app->wait(10s);
+    ASSERT_NO_FATAL_FAILURE(checkpoint_locks_and_kill(dir, image));
     Process holder = Process::spawn({"/usr/bin/flock", "--exclusive", dir.file("a.lock"), "/bin/sleep", "30"},
                                     {dir.path(), "/dev/null", "/dev/null", {}, {}});
     std::this_thread::sleep_for(300ms);

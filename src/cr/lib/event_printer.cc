@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "lib/print_format.h"
+
 namespace reprise::cr {
 namespace {
 
@@ -17,18 +19,6 @@ const char* ClockName(uint64_t c) {
     case CLOCK_BOOTTIME_ALARM: return "boottime_alarm";
   }
   return "unknown";
-}
-
-std::string Hex(uint64_t v) {
-  char b[32];
-  snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
-
-std::string Seconds(uint64_t ns) {
-  char b[32];
-  snprintf(b, sizeof b, "%.3fs", static_cast<double>(ns) / 1e9);
-  return b;
 }
 
 }  // namespace
@@ -53,21 +43,21 @@ std::string EventSummary(const EventEntry& e, const FileEntry& f) {
       s = "count " + std::to_string(r.value) + ((r.flags & kEventfdSemaphore) ? " semaphore" : "");
       break;
     case FileKind::kTimerfd:
-      s = std::string("clock ") + ClockName(r.value) + ", remaining " + Seconds(r.remaining_ns) + ", interval " +
-          Seconds(r.interval_ns) + ", unread " + std::to_string(r.ticks) +
+      s = std::string("clock ") + ClockName(r.value) + ", remaining " + SecondsText(r.remaining_ns) + ", interval " +
+          SecondsText(r.interval_ns) + ", unread " + std::to_string(r.ticks) +
           ((r.flags & TFD_TIMER_ABSTIME) ? ", absolute" : "");
       break;
     case FileKind::kSignalfd:
-      s = "mask " + Hex(r.value);
+      s = "mask " + HexText(r.value);
       break;
     case FileKind::kEpoll:
       s = std::to_string(e.epoll_items.size()) + " registrations:";
       for (const EpollItemRecord& i : e.epoll_items)
-        s += " fd " + std::to_string(i.tfd) + " events " + Hex(i.events) + " data " + Hex(i.data) + ";";
+        s += " fd " + std::to_string(i.tfd) + " events " + HexText(i.events) + " data " + HexText(i.data) + ";";
       break;
     case FileKind::kInotify:
       s = std::to_string(e.watches.size()) + " watches:";
-      for (const auto& [w, path] : e.watches) s += " wd " + std::to_string(w.wd) + " " + path + " mask " + Hex(w.mask) + ";";
+      for (const auto& [w, path] : e.watches) s += " wd " + std::to_string(w.wd) + " " + path + " mask " + HexText(w.mask) + ";";
       break;
     case FileKind::kPidfd:
       s = "of pid " + std::to_string(r.value);
@@ -93,18 +83,18 @@ nlohmann::json EventToJson(const EventEntry& e, const FileEntry& f) {
            {"deadline_ns", r.deadline_ns}};
       break;
     case FileKind::kSignalfd:
-      j = {{"sigmask", Hex(r.value)}};
+      j = {{"sigmask", HexText(r.value)}};
       break;
     case FileKind::kEpoll: {
       json items = json::array();
       for (const EpollItemRecord& i : e.epoll_items)
-        items.push_back({{"fd", i.tfd}, {"events", Hex(i.events)}, {"data", Hex(i.data)}});
+        items.push_back({{"fd", i.tfd}, {"events", HexText(i.events)}, {"data", HexText(i.data)}});
       j = {{"registrations", items}};
       break;
     }
     case FileKind::kInotify: {
       json watches = json::array();
-      for (const auto& [w, path] : e.watches) watches.push_back({{"wd", w.wd}, {"path", path}, {"mask", Hex(w.mask)}});
+      for (const auto& [w, path] : e.watches) watches.push_back({{"wd", w.wd}, {"path", path}, {"mask", HexText(w.mask)}});
       j = {{"watches", watches}};
       break;
     }

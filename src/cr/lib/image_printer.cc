@@ -14,15 +14,10 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/socket_state.h"
+#include "lib/print_format.h"
 
 namespace reprise::cr {
 namespace {
-
-std::string Hex(uint64_t v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 std::string Time(uint64_t ns) {
   time_t t = static_cast<time_t>(ns / 1000000000ull);
@@ -54,7 +49,7 @@ std::string Perms(uint32_t f) {
 std::string SharedObject(const VmaRecord& r) {
   if (!(r.flags & kVmaShared) || !(r.flags & kVmaAnon)) return "";
   return "shared object " + std::to_string(major(r.dev)) + ":" + std::to_string(minor(r.dev)) + "/" +
-         std::to_string(r.ino) + " at +" + Hex(r.file_offset);
+         std::to_string(r.ino) + " at +" + HexText(r.file_offset);
 }
 
 const char* KindName(uint32_t kind) {
@@ -147,7 +142,7 @@ nlohmann::json ImageToJson(const Image& img) {
   j["gid"] = img.info.gid;
   j["root_pid"] = img.info.root_pid;
   j["pid_namespace"] = img.info.in_pid_namespace != 0;
-  j["xcr0"] = Hex(img.header.xcr0);
+  j["xcr0"] = HexText(img.header.xcr0);
   j["file_size"] = img.file_size;
   j["sections"] = img.section_count;
   if (img.clocks) j["clocks"] = {{"monotonic_ns", img.clocks->monotonic_ns}, {"boottime_ns", img.clocks->boottime_ns}};
@@ -174,14 +169,14 @@ nlohmann::json ImageToJson(const Image& img) {
     json threads = json::array();
     for (const ThreadRecord& t : p.threads)
       threads.push_back({{"tid", t.tid}, {"name", std::string(t.name, strnlen(t.name, sizeof t.name))},
-                         {"fs_base", Hex(t.fs_base)}, {"sigmask", Hex(t.sigmask)},
+                         {"fs_base", HexText(t.fs_base)}, {"sigmask", HexText(t.sigmask)},
                          {"rseq_registered", (t.flags & kThreadRseqRegistered) != 0}});
     jp["threads"] = threads;
     json handlers = json::array();
     for (size_t s = 0; s < p.sigactions.size(); ++s)
       if (p.sigactions[s].handler > 1)
-        handlers.push_back({{"signal", s + 1}, {"handler", Hex(p.sigactions[s].handler)},
-                            {"flags", Hex(p.sigactions[s].flags)}});
+        handlers.push_back({{"signal", s + 1}, {"handler", HexText(p.sigactions[s].handler)},
+                            {"flags", HexText(p.sigactions[s].flags)}});
     jp["signal_handlers"] = handlers;
     json files = json::array();
     for (const FileEntry& f : p.files) {
@@ -203,7 +198,7 @@ nlohmann::json ImageToJson(const Image& img) {
     for (const VmaEntry& v : p.vmas) {
       uint64_t saved = SavedBytes(p, v);
       total += saved;
-      vmas.push_back({{"start", Hex(v.record.start)}, {"end", Hex(v.record.end)}, {"perms", Perms(v.record.flags)},
+      vmas.push_back({{"start", HexText(v.record.start)}, {"end", HexText(v.record.end)}, {"perms", Perms(v.record.flags)},
                       {"path", v.path.empty() ? (v.record.flags & kVmaHeap ? "[heap]" : v.record.flags & kVmaStack ? "[stack]" : "") : v.path},
                       {"size", v.record.end - v.record.start}, {"saved_bytes", saved}});
       if (!SharedObject(v.record).empty())
@@ -258,10 +253,10 @@ void PrintImage(const Image& img, std::ostream& out) {
     out << "  exe " << r.exe << "\n  cwd " << r.cwd << ", umask " << std::oct << r.umask << std::dec << "\n";
     for (const ThreadRecord& t : p.threads)
       out << "  thread " << t.tid << " \"" << std::string(t.name, strnlen(t.name, sizeof t.name)) << "\" fs_base "
-          << Hex(t.fs_base) << " blocked " << Hex(t.sigmask) << "\n";
+          << HexText(t.fs_base) << " blocked " << HexText(t.sigmask) << "\n";
     for (size_t s = 0; s < p.sigactions.size(); ++s)
       if (p.sigactions[s].handler > 1)
-        out << "  signal " << s + 1 << " handler " << Hex(p.sigactions[s].handler) << "\n";
+        out << "  signal " << s + 1 << " handler " << HexText(p.sigactions[s].handler) << "\n";
     for (const PendingSignalRecord& s : p.pending_signals) out << "  " << PendingSignalLine(s) << "\n";
     for (const PosixTimerRecord& t : p.posix_timers) out << "  " << PosixTimerLine(t) << "\n";
     out << "  open files:\n";

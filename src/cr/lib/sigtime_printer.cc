@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "lib/print_format.h"
+
 namespace reprise::cr {
 namespace {
 
@@ -11,18 +13,6 @@ siginfo_t InfoOf(const PendingSignalRecord& s) {
   siginfo_t info{};
   memcpy(&info, s.info, sizeof info);
   return info;
-}
-
-std::string Hex(uint64_t v) {
-  char b[24];
-  snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
-
-std::string Seconds(int64_t ns) {
-  char b[32];
-  snprintf(b, sizeof b, "%.3f s", static_cast<double>(ns) / 1e9);
-  return b;
 }
 
 // Queued by a process (kill, sigqueue, tgkill): its sender and value mean something.
@@ -36,7 +26,7 @@ std::string PendingSignalLine(const PendingSignalRecord& s) {
                      (s.tid ? "thread " + std::to_string(s.tid) : std::string("the process")) + ", code " +
                      std::to_string(i.si_code);
   if (FromAProcess(i)) line += ", from pid " + std::to_string(i.si_pid);
-  if (i.si_code == SI_QUEUE || i.si_code == SI_TIMER) line += ", value " + Hex(reinterpret_cast<uint64_t>(i.si_ptr));
+  if (i.si_code == SI_QUEUE || i.si_code == SI_TIMER) line += ", value " + HexText(reinterpret_cast<uint64_t>(i.si_ptr));
   return line;
 }
 
@@ -51,10 +41,10 @@ nlohmann::json PendingSignalJson(const PendingSignalRecord& s) {
 std::string PosixTimerLine(const PosixTimerRecord& t) {
   std::string line = "POSIX timer " + std::to_string(t.id) + ": clock " + std::to_string(t.clock);
   if (t.notify == SIGEV_NONE) line += ", no notification";
-  else line += ", signal " + std::to_string(t.signo) + " value " + Hex(t.sigev_value);
+  else line += ", signal " + std::to_string(t.signo) + " value " + HexText(t.sigev_value);
   if (t.notify & SIGEV_THREAD_ID) line += " to thread " + std::to_string(t.target_tid);
-  line += t.value_ns ? ", next in " + Seconds(t.value_ns) : std::string(", disarmed");
-  if (t.interval_ns) line += ", every " + Seconds(t.interval_ns);
+  line += t.value_ns ? ", next in " + SecondsText(t.value_ns) : std::string(", disarmed");
+  if (t.interval_ns) line += ", every " + SecondsText(t.interval_ns);
   return line;
 }
 
