@@ -221,6 +221,7 @@ __attribute__((constructor)) void AgentInit() {
   // Handler first: once the socket accepts connections, cr_checkpoint may
   // send the signal, whose default action would kill us.
   InstallHandler();
+  UnblockCheckpointSignal();  // blocked by the exec that started us, if an agent did it
   OpenControlSocket();
   pthread_atfork(nullptr, nullptr, AfterForkInChild);
 }

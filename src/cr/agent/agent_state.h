@@ -65,6 +65,10 @@ struct AgentState {
 
 extern AgentState g_agent;
 
+// Lets the checkpoint signal in: the exec wrappers (exec_guard.cc) block it
+// over an exec, and the new program's agent unblocks it once its handler is in.
+void UnblockCheckpointSignal();
+
 // Creates (or re-creates after fork/restart) the listening control socket.
 bool OpenControlSocket();
 

@@ -80,14 +80,18 @@ class AgentLink {
     return sendmsg(fd_, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof m);
   }
 
-  // Waits up to timeout_ms (-1: forever) for one message.
-  bool Receive(ControlMessage& m, int timeout_ms) {
+  // Waits up to timeout_ms (-1: forever) for one message; *closed tells a
+  // connection the agent's side closed (its process exec'd or exited).
+  bool Receive(ControlMessage& m, int timeout_ms, bool* closed = nullptr) {
     pollfd p{fd_, POLLIN, 0};
     int r;
     do r = poll(&p, 1, timeout_ms);
     while (r < 0 && errno == EINTR);
     if (r <= 0) return false;
-    return recv(fd_, &m, sizeof m, 0) == static_cast<ssize_t>(sizeof m);
+    ssize_t n = recv(fd_, &m, sizeof m, 0);
+    // EOF, or ECONNRESET when it went while we were still in its backlog.
+    if (closed) *closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+    return n == static_cast<ssize_t>(sizeof m);
   }
 
   void Disconnect() {
@@ -406,12 +410,16 @@ CheckpointOutcome CheckpointOnce(const CheckpointRequest& req) {
       for (AgentLink* link : batch) {
         if (gone.count(link)) continue;
         ControlMessage hello{};
-        bool answered =
-            link->Receive(hello, req.hello_timeout_ms) && hello.op == static_cast<uint32_t>(ControlOp::kHello);
+        bool closed = false;
+        bool answered = link->Receive(hello, req.hello_timeout_ms, &closed) &&
+                        hello.op == static_cast<uint32_t>(ControlOp::kHello);
         if (!answered && link->proc().pid != root && Vanished(link->proc().pid, root)) {
           gone.insert(link);
           continue;
         }
+        if (!answered && closed && ReadProc(link->proc().pid))  // its agent went with an exec
+          throw Failure{EAGAIN, "Checkpoint failed: pid " + std::to_string(link->proc().pid) +
+                                    " started a new program (exec) during the checkpoint; try again"};
         if (!answered) {
           auto now = ReadProc(link->proc().pid);
           std::string why = !now              ? "it exited"
