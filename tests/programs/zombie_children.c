@@ -7,7 +7,9 @@
  * waits as libuv does: a SIGCHLD handler writes to a self-pipe, the parent
  * polls the pipe, and only then reaps (by pid, or by process group). A
  * restart that loses the zombie, its status, its group or the SIGCHLD shows
- * in the output ("WRONG", "NO SIGCHLD"). */
+ * in the output ("WRONG", "NO SIGCHLD"). A first child writes a line into a
+ * pipe and exits at once; the parent reads the pipe (its bytes, then EOF:
+ * no writer is left) and reaps that child only at the end. */
 #define _GNU_SOURCE /* pipe2 */
 #include <fcntl.h>
 #include <poll.h>
@@ -50,6 +52,17 @@ int main(int argc, char **argv)
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
+    int left[2];
+    if (pipe(left) != 0)
+        return 1;
+    pid_t writer = fork();
+    if (writer == 0) {
+        const char line[] = "written by a child that exited long ago\n";
+        ssize_t ignored = write(left[1], line, sizeof line - 1);
+        (void)ignored;
+        _exit(42);
+    }
+    close(left[1]);
 
     for (long i = 0; i < rounds; i++) {
         sigprocmask(SIG_BLOCK, &chld, NULL);
@@ -88,5 +101,17 @@ int main(int argc, char **argv)
             printf("round %ld: child exited with status %d\n", i, WEXITSTATUS(status));
         fflush(stdout);
     }
+    char buf[128];
+    size_t got = 0;
+    for (ssize_t n; got < sizeof buf - 1 && (n = read(left[0], buf + got, sizeof buf - 1 - got)) != 0;)
+        if (n > 0)
+            got += (size_t)n;
+        else if (errno != EINTR)
+            break;
+    buf[got] = '\0';
+    int status = 0;
+    pid_t got_writer = waitpid(writer, &status, 0);
+    printf("pipe of the exited child: %s", got ? buf : "NOTHING\n");
+    printf("that child: %s, status %d\n", got_writer == writer ? "reaped" : "WRONG", WEXITSTATUS(status));
     return 0;
 }

@@ -2,6 +2,7 @@
 // actions, the memory layout the kernel keeps in mm_struct, and open files.
 #include <asm/prctl.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/futex.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
@@ -213,6 +214,17 @@ void RefuseRewrittenFile(const FileRecord& rec, const char* path, DumpError& err
   err.Set(ENOTSUP, text);
 }
 
+// A read end whose writers have all closed (POLLHUP: what is buffered, then
+// EOF), or a write end whose readers have (POLLERR: EPIPE). Typically the
+// command substitution of a shell whose child has just exited (a zombie now).
+bool PipeOtherEndGone(int fd, uint32_t flags) {
+  uint32_t mode = flags & O_ACCMODE;
+  if (mode == O_RDWR) return false;
+  pollfd p{fd, static_cast<short>(mode == O_RDONLY ? POLLIN : POLLOUT), 0};
+  if (poll(&p, 1, 0) < 0) return false;
+  return mode == O_RDONLY ? (p.revents & POLLHUP) != 0 : (p.revents & POLLERR) != 0;
+}
+
 // Describes one fd, or explains why it cannot be restored.
 bool DescribeFd(int fd, FileRecord& rec, char* path, size_t cap, DumpError& err) {
   char link[64];
@@ -271,6 +283,7 @@ bool DescribeFd(int fd, FileRecord& rec, char* path, size_t cap, DumpError& err)
     rec.kind = static_cast<uint32_t>(FileKind::kTerminal);
   } else if (S_ISFIFO(st.st_mode) && strncmp(path, "pipe:", 5) == 0) {
     rec.kind = static_cast<uint32_t>(FileKind::kPipe);
+    if (PipeOtherEndGone(fd, rec.flags)) rec.reserved = kPipeOtherEndGone;
   } else if (S_ISFIFO(st.st_mode)) {
     err.Set(ENOTSUP, "fd ", num, ": named FIFOs cannot be checkpointed yet");
     return false;

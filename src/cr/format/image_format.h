@@ -197,8 +197,11 @@ struct FileRecord {
   uint32_t mode;
   uint32_t path_len;  // path bytes follow, then zero padding to 8
   uint32_t data_len;  // pipes: bytes buffered in the pipe, after the path
-  uint32_t reserved;
+  uint32_t reserved;  // deleted files: F_GET_SEALS; pipes: kPipeOtherEndGone
 };
+// A pipe end whose other end no process has any more (not one outside the
+// image): a read end gets its bytes then EOF, a write end EPIPE.
+inline constexpr uint32_t kPipeOtherEndGone = 1;
 
 // A socket's state, stored as the data of its FileRecord (data_len covers
 // all of it): SocketRecord, then pending_count uint64 inodes (a listening

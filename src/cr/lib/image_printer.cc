@@ -272,7 +272,11 @@ void PrintImage(const Image& img, std::ostream& out) {
                   ? "  size " + std::to_string(f.record.size) + ", saved " + Size(f.data.size()) +
                         (f.data.empty() && f.record.size ? " (with an earlier fd)" : "")
                   : std::string())
-          << (EventFor(p, f.record.fd) ? "  " + EventSummary(*EventFor(p, f.record.fd), f) : std::string()) << "\n";
+          << (EventFor(p, f.record.fd) ? "  " + EventSummary(*EventFor(p, f.record.fd), f) : std::string())
+          << (f.record.kind == static_cast<uint32_t>(FileKind::kPipe) && (f.record.reserved & kPipeOtherEndGone)
+                  ? "  (its other end is closed)"
+                  : "")
+          << "\n";
       for (const FileLockRecord& l : p.file_locks)
         if (l.fd == f.record.fd) out << "      " << FileLockLine(l) << "\n";
     }

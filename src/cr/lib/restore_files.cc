@@ -29,6 +29,11 @@ int RestoredFiles::Keep(int fd) {
   return moved;
 }
 
+void RestoredFiles::Release(int fd) {
+  std::erase(owned_, fd);
+  close(fd);
+}
+
 void RestoredFiles::CloseAll() {
   for (int fd : owned_) close(fd);
   owned_.clear();
@@ -49,8 +54,19 @@ int RestoredFiles::OpenPath(const FileEntry& f) {
   return Keep(fd);
 }
 
-// A pipe whose both ends are in the image is created anew and refilled; a
-// pipe with one end outside is replaced by cr_restart's stdin or stdout.
+// Writes a pipe's saved bytes back into it.
+static void Refill(int write_end, const std::string& bytes) {
+  if (bytes.size() > 65536) fcntl(write_end, F_SETPIPE_SZ, static_cast<int>(bytes.size()));
+  int fl = fcntl(write_end, F_GETFL);
+  fcntl(write_end, F_SETFL, fl | O_NONBLOCK);
+  if (write(write_end, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
+    throw RestartError{EIO, "cannot refill a pipe with its " + std::to_string(bytes.size()) + " saved bytes"};
+  fcntl(write_end, F_SETFL, fl);
+}
+
+// A pipe whose both ends are in the image is created anew and refilled, and
+// so is one whose other end nobody had any more (that end is closed again);
+// a pipe with one end outside is replaced by cr_restart's stdin or stdout.
 void RestoredFiles::CreatePipes(const Image& img) {
   std::map<uint64_t, const std::string*> data;
   for (const ProcessImage& p : img.processes)
@@ -60,23 +76,22 @@ void RestoredFiles::CreatePipes(const Image& img) {
       // An O_RDWR descriptor holds both ends: the pipe is wholly ours.
       if ((f.record.flags & O_ACCMODE) == O_RDWR) ends.seen_read = ends.seen_write = true;
       (IsReadEnd(f.record) ? ends.seen_read : ends.seen_write) = true;
+      if (f.record.reserved & kPipeOtherEndGone) ends.other_end_gone = true;
       if (!f.data.empty() && !data.count(f.record.ino)) data[f.record.ino] = &f.data;
     }
   for (auto& [ino, ends] : pipes_) {
-    if (!ends.seen_read || !ends.seen_write) continue;
+    bool whole = ends.seen_read && ends.seen_write;
+    if (!whole && !ends.other_end_gone) continue;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) throw RestartError{errno, std::string("pipe: ") + strerror(errno)};
     ends.read = Keep(fds[0]);
     ends.write = Keep(fds[1]);
     auto it = data.find(ino);
-    if (it == data.end()) continue;
-    const std::string& bytes = *it->second;
-    if (bytes.size() > 65536) fcntl(ends.write, F_SETPIPE_SZ, static_cast<int>(bytes.size()));
-    int fl = fcntl(ends.write, F_GETFL);
-    fcntl(ends.write, F_SETFL, fl | O_NONBLOCK);
-    if (write(ends.write, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
-      throw RestartError{EIO, "cannot refill a pipe with its " + std::to_string(bytes.size()) + " saved bytes"};
-    fcntl(ends.write, F_SETFL, fl);
+    if (it != data.end()) Refill(ends.write, *it->second);
+    if (whole) continue;
+    int& gone = ends.seen_read ? ends.write : ends.read;  // nobody's: closed, as it was
+    Release(gone);
+    gone = -1;
   }
   // Restore O_NONBLOCK as the program had it on each end.
   for (const ProcessImage& p : img.processes)
@@ -120,7 +135,7 @@ int RestoredFiles::SourceFor(const FileEntry& f, const SharedMemoryObjects& shar
           ends.both = Keep(open(("/proc/self/fd/" + std::to_string(ends.read)).c_str(), O_RDWR | O_CLOEXEC));
         return ends.both;
       }
-      if (ends.read >= 0) return IsReadEnd(r) ? ends.read : ends.write;
+      if (ends.read >= 0 || ends.write >= 0) return IsReadEnd(r) ? ends.read : ends.write;  // recreated
       return IsReadEnd(r) ? stdio_[0] : stdio_[r.fd == 2 ? 2 : 1];
     }
     case FileKind::kDeletedFile:

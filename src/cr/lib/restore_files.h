@@ -41,6 +41,7 @@ class RestoredFiles {
 
   // Keeps fd (moved to a number >= floor); returns the new number.
   int Keep(int fd);
+  void Release(int fd);  // closes one that Keep took
 
   // {fd held here, number it must have} for each saved fd of process i.
   const std::vector<std::pair<int, int>>& PlacementsFor(size_t i) const { return placements_[i]; }
@@ -63,6 +64,7 @@ class RestoredFiles {
     int read = -1, write = -1;
     int both = -1;  // an O_RDWR descriptor of the same pipe (bash: exec 3<> <(:))
     bool seen_read = false, seen_write = false;
+    bool other_end_gone = false;  // the image's ends say nobody had the other one
   };
   std::map<uint64_t, PipeEnds> pipes_;  // by pipe inode
   std::map<std::tuple<uint32_t, uint64_t, uint64_t, uint32_t, uint64_t, std::string>, int> opened_;
