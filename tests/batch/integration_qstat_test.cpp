@@ -68,6 +68,22 @@ TEST_F(Qstat, UserListInTheAlternativeTable) {
   EXPECT_EQ(c.cmd("", {"qstat", "-W", std::string("u ") + kUser + "," + kOther}).out, r.out);
 }
 
+TEST_F(Qstat, ArraySubJobsInTheAlternativeTable) {
+  std::string array = c.submit(kUser, "true\n", {"-h", "-t", "1-3"});
+  ASSERT_FALSE(array.empty());
+  std::string seq = array.substr(0, array.find('['));
+  auto rows_starting = [&](const std::vector<std::string>& argv, const std::string& prefix) {
+    int n = 0;
+    for (const std::string& row : rows_of(c.cmd(kUser, argv).out)) n += row.rfind(prefix, 0) == 0;
+    return n;
+  };
+  EXPECT_EQ(rows_starting({"qstat", "-u", kUser}, seq + "[]"), 1);  // one summary line
+  EXPECT_EQ(rows_starting({"qstat", "-u", kUser}, seq + "["), 1);
+  EXPECT_EQ(rows_starting({"qstat", "-t", "-u", kUser}, seq + "["), 3);  // the sub-jobs
+  EXPECT_EQ(rows_starting({"qstat", "-t", "-u", kUser}, seq + "[2]"), 1);
+  EXPECT_EQ(rows_starting({"qstat", "-t", "-u", kOther}, seq + "["), 0);
+}
+
 TEST_F(Qstat, UnknownQueueOrJobIsAnError) {
   Result q = c.cmd(kUser, {"qstat", "nosuchq"});
   EXPECT_NE(q.code, 0);
@@ -125,14 +141,16 @@ TEST_F(Qstat, XmlOutput) {
 TEST_F(Qstat, CommentsSizesSrfsAndCompleted) {
   std::string id = c.submit(kUser, "true\n", {"-h", "-l", "mem=1gb"});
   ASSERT_FALSE(id.empty());
-  ASSERT_EQ(c.cmd("", {"qalter", "-W", "comment=waiting for you", id}).code == 0 ||
-                c.cmd("", {"qmgr", "-c", "set server comment = x"}).code == 0,
-            true);
+  // -s: the comment under the row (TORQUE's blank when there is none); the header shows the
+  // server's comment.
+  ASSERT_EQ(c.cmd("", {"qmgr", "-c", "set server comment = hello"}).code, 0);
   Result s = c.cmd(kUser, {"qstat", "-s"});
   ASSERT_EQ(s.code, 0) << s.err;
   std::vector<std::string> rows = rows_of(s.out);
   ASSERT_EQ(rows.size(), 7u) << s.out;
-  EXPECT_EQ(rows[6].rfind("   ", 0), 0u) << s.out;
+  EXPECT_EQ(rows[1], c.attr(id, "server") + ": hello");
+  std::string comment = c.attr(id, "comment");
+  EXPECT_EQ(rows[6], "   " + (comment.empty() ? std::string(" -- ") : comment)) << s.out;
   EXPECT_NE(c.cmd(kUser, {"qstat", "-G"}).out.find("    1gb "), std::string::npos);
   EXPECT_NE(c.cmd(kUser, {"qstat", "-M"}).out.find("  128mw "), std::string::npos);
   EXPECT_NE(c.cmd(kUser, {"qstat", "-R"}).out.find("BIG  FAST   PFS"), std::string::npos);
