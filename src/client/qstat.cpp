@@ -18,15 +18,6 @@
 using namespace reprise;
 using namespace reprise::client;
 
-namespace {
-
-const char kUsage[] =
-    "usage: qstat [-f [-1]] [-W site_specific] [-x] [-c] [-l] [job_identifier... | destination...]  |  "
-    "[-a|-i|-r|-e] [-u user[,user]] [-n [-1]] [-s] [-t] [-G|-M] [-R] [job_id... | destination...]  |  "
-    "-Q [-f] [destination...]  |  -q [-G|-M] [destination...]  |  -B [-f]";
-
-}  // namespace
-
 int main(int argc, char** argv) {
   set_program(argv[0]);
   bool full = false, alt = false, queues = false, server = false, xml = false, queue_alt = false;
@@ -113,7 +104,6 @@ int main(int argc, char** argv) {
     alt = false;
   }
   std::vector<std::string> users = user.empty() ? std::vector<std::string>() : split(user, ',');
-  (void)kUsage;
   Connection conn;
   std::string error;
   if (!conn.open(error)) return fail(error);
@@ -137,7 +127,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // The default table (also with -u) asks for its columns by position: the reply is plain
+  // The default table (not -u: that is the alternative table) asks for its columns by position: the reply is plain
   // strings, not maps, and rows are formatted straight from it (docs/benchmarks.md, 10,000 jobs).
   const bool table = !full && !alt && !xml && format.empty();
   enum { kName, kOwner, kCput, kState, kQueue, kEuser, kColumns };
