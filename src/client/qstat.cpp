@@ -1,10 +1,12 @@
-// qstat [-f [-F json]] [-a] [-n [-1]] [-u USER] [-r|-i] [-t] [JOB_ID...]  |  -Q [-f] [QUEUE...]  |  -B [-f]
+// qstat [-f [-F json]] [-x] [-a|-i|-r] [-u USER,...] [-n [-1]] [-s] [-R] [-G|-M] [-c] [-t] [-W LETTERS] [ID|QUEUE...]
+//   |  -Q [-f] [QUEUE...]  |  -q [-G|-M] [QUEUE...]  |  -B [-f]  |  --version
 #include <getopt.h>
 #include <google/protobuf/arena.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -18,34 +20,90 @@ using namespace reprise::client;
 
 int main(int argc, char** argv) {
   set_program(argv[0]);
-  bool full = false, alt = false, nodes = false, one = false, queues = false, server = false;
+  bool full = false, alt = false, queues = false, server = false, xml = false, queue_alt = false;
   bool running_only = false, idle_only = false, expand_arrays = false;
+  bool no_complete = std::getenv("PBS_QSTAT_NO_COMPLETE") != nullptr;
+  AltOptions alt_opt;
   std::string format, user;
+  int modes = 0;  // -a, -i, -r, -q: at most one (TORQUE's "conflicting options")
   int c;
   opterr = 0;
-  while ((c = getopt(argc, argv, ":faen1QBF:u:rixt")) != -1) {
+  auto letter = [&](char l, const char* arg) {
+    switch (l) {
+      case 'a': alt = true; modes |= 1; return true;
+      case 'i': idle_only = alt = true; modes |= 2; return true;
+      case 'r': running_only = alt = true; modes |= 4; return true;
+      case 'q': queue_alt = true; modes |= 8; return true;
+      case 'n': alt_opt.nodes = alt = true; return true;
+      case 's': alt_opt.comment = alt = true; return true;
+      case 'R': alt_opt.srfs = alt = true; return true;
+      case 'G':
+      case 'M':
+        if (alt_opt.unit != SizeUnit::kAsIs && alt_opt.unit != (l == 'G' ? SizeUnit::kGb : SizeUnit::kMw)) return false;
+        alt_opt.unit = l == 'G' ? SizeUnit::kGb : SizeUnit::kMw;
+        alt = true;
+        return true;
+      case 'u': user = arg; alt = true; return true;
+      default: return false;
+    }
+  };
+  while ((c = getopt(argc, argv, ":aceE:fgiln1pqrstu:xGMQRBW:F:-:")) != -1) {
     switch (c) {
       case 'f': full = true; break;
-      case 'a': alt = true; break;
-      case 'e': break;
+      case 'e': break;  // only jobs in execution queues: every job here is in one
+      case 'c': no_complete = true; break;
+      case 'l': break;  // TORQUE parses -l and prints nothing differently (alias_opt is unused)
       case 't': expand_arrays = true; break;  // sub-jobs of arrays, not one line per array
-      case 'x': full = true; break;
-      case 'n': nodes = alt = true; break;
-      case '1': one = true; break;
+      case 'x': xml = true; break;
+      case '1': alt_opt.one_line = true; break;
       case 'Q': queues = true; break;
       case 'B': server = true; break;
       case 'F':
         format = optarg;
         if (format != "json") return fail("unsupported -F format '" + format + "' (only json)", 2);
         break;
-      case 'u': user = optarg; break;
-      case 'r': running_only = alt = true; break;
-      case 'i': idle_only = alt = true; break;
+      case 'a': case 'i': case 'r': case 'q': case 'n': case 's': case 'R': case 'G': case 'M': case 'u':
+        if (!letter(char(c), optarg)) return fail("conflicting options: -G and -M", 2);
+        break;
+      case 'W':
+        // TORQUE's site-specific letters: a i r n s q R G M, and u with the rest as the user list.
+        for (const char* p = optarg; *p; ++p) {
+          if (*p == ' ') continue;
+          if (*p == 'u') {
+            while (*++p == ' ') {}
+            if (!letter('u', p)) return fail("-W u needs a user list", 2);
+            break;
+          }
+          if (!letter(*p, nullptr)) return fail(std::string("invalid -W option '") + *p + "'", 2);
+        }
+        break;
+      case '-':
+        if (std::string(optarg) == "version") {
+          std::cerr << "Version: " << REPRISE_VERSION << "\nCommit: reprise\n";
+          return 0;
+        }
+        return fail("invalid option --" + std::string(optarg), 2);
       case ':': return fail(std::string("option -") + char(optopt) + " requires an argument", 2);
       default: return fail(std::string("invalid option -- '") + char(optopt) + "'", 2);
     }
   }
+  // TORQUE's conflicts (its "qstat: conflicting options."), each said on one line.
+  if (modes & (modes - 1)) return fail("conflicting options: only one of -a, -i, -r, -q", 2);
+  if (full && alt && !(user.size() && !alt_opt.nodes && !alt_opt.comment && !alt_opt.srfs && !modes &&
+                       alt_opt.unit == SizeUnit::kAsIs))
+    return fail("conflicting options: -f with -a, -i, -r, -n, -s, -q, -R, -G or -M", 2);
+  if (queue_alt && (full || queues || server)) return fail("conflicting options: -q with -f, -Q or -B", 2);
+  if (server && (queues || alt)) return fail("conflicting options: -B with -Q or the alternative options", 2);
+  if (queues && alt) return fail("conflicting options: -Q with the alternative options", 2);
+  if (alt_opt.one_line && !alt_opt.nodes && !full) return fail("conflicting options: -1 needs -n or -f", 2);
   if (!format.empty() && !full) return fail("-F json needs -f", 2);
+  if (xml) alt = full = false;  // -x: every attribute, as XML
+  if (full) alt = false;         // -f -u: the full listing of those users' jobs
+  if (queue_alt) {
+    queues = true;
+    alt = false;
+  }
+  std::vector<std::string> users = user.empty() ? std::vector<std::string>() : split(user, ',');
   Connection conn;
   std::string error;
   if (!conn.open(error)) return fail(error);
@@ -54,23 +112,28 @@ int main(int argc, char** argv) {
   if (queues || server) {
     wire::Request req;
     req.set_op(queues ? "status_queue" : "status_server");
-    for (int i = optind; i < argc; ++i) req.add_ids(argv[i]);
+    for (int i = optind; i < argc; ++i) {
+      std::string q = argv[i];
+      if (queues) q = q.substr(0, q.find('@'));  // QUEUE@SERVER
+      if (!q.empty()) req.add_ids(q);
+    }
     wire::Response resp;
     if (!request(conn, req, resp, exit_code)) return exit_code;
     Objects objs(resp.objects().begin(), resp.objects().end());
-    if (!format.empty()) std::cout << format_json(objs, queues ? "Queue" : "Server", this_host());
+    if (queue_alt) std::cout << format_queue_alt(objs, this_host(), alt_opt.unit);
+    else if (!format.empty()) std::cout << format_json(objs, queues ? "Queue" : "Server", this_host());
     else if (full) std::cout << format_full(objs, queues ? "Queue" : "Server");
     else std::cout << (queues ? format_queue_table(objs) : format_server_table(objs));
     return 0;
   }
 
-  // The default table (also with -u) asks for its columns by position: the reply is plain
+  // The default table (not -u: that is the alternative table) asks for its columns by position: the reply is plain
   // strings, not maps, and rows are formatted straight from it (docs/benchmarks.md, 10,000 jobs).
-  const bool table = !full && !alt && format.empty();
+  const bool table = !full && !alt && !xml && format.empty();
   enum { kName, kOwner, kCput, kState, kQueue, kEuser, kColumns };
   static const char* const kTableColumns[kColumns] = {"Job_Name", "Job_Owner", "resources_used.cput",
                                                       "job_state", "queue", "euser"};
-  const int columns = user.empty() ? kEuser : kColumns;  // euser only to filter -u
+  const int columns = kEuser;  // -u is the alternative table, never this one
   google::protobuf::Arena arena;                           // the replies' many small strings
   std::vector<wire::Response*> replies;                    // the table's rows point into these
   std::vector<JobRow> rows;
@@ -83,7 +146,7 @@ int main(int argc, char** argv) {
         for (int i = 0; i < kColumns; ++i)
           if (auto it = o.attrs().find(kTableColumns[i]); it != o.attrs().end()) v[i] = it->second;
       }
-      if (!user.empty() && v[kEuser] != user) continue;
+      if (no_complete && v[kState] == "C") continue;
       rows.push_back({o.name(), v[kName], v[kOwner], v[kCput], v[kState], v[kQueue]});
     }
   };
@@ -107,7 +170,8 @@ int main(int argc, char** argv) {
         return it == o.attrs().end() ? std::string() : it->second;
       };
       std::string st = get("job_state");
-      if (!user.empty() && get("euser") != user) continue;
+      if (!users.empty() && !owner_in(get("Job_Owner"), users)) continue;
+      if (no_complete && st == "C") continue;
       if (running_only && st != "R" && st != "E") continue;
       if (idle_only && st != "Q" && st != "H" && st != "W") continue;
       jobs.push_back(std::move(o));
@@ -116,7 +180,7 @@ int main(int argc, char** argv) {
   // The tables need a few attributes; asking only for those keeps big listings fast.
   auto select = [&](wire::Request& req) {
     req.set_expand_arrays(expand_arrays);
-    if (full) return;
+    if (full || xml) return;
     if (table) {
       for (int i = 0; i < columns; ++i) req.add_select(kTableColumns[i]);
       req.set_positional(true);
@@ -124,7 +188,10 @@ int main(int argc, char** argv) {
     }
     for (const char* a : {"Job_Name", "Job_Owner", "euser", "job_state", "queue", "server", "resources_used.cput",
                           "resources_used.walltime", "Resource_List.nodes", "Resource_List.nodect",
-                          "Resource_List.mem", "Resource_List.walltime", "session_id", "start_time", "exec_host"})
+                          "Resource_List.mem", "Resource_List.vmem", "Resource_List.pmem", "Resource_List.pvmem",
+                          "Resource_List.dmem", "Resource_List.walltime", "Resource_List.cput", "Resource_List.procs",
+                          "Resource_List.ncpus", "Resource_List.srfs_big", "Resource_List.srfs_fast",
+                          "Resource_List.piofs", "comment", "session_id", "start_time", "exec_host"})
       req.add_select(a);
   };
   if (optind == argc) {
@@ -168,11 +235,26 @@ int main(int argc, char** argv) {
     }
     return exit_code;
   }
-  std::string server_name = this_host();
+  if (xml) {
+    std::cout << format_xml(jobs);
+    return exit_code;
+  }
+  std::string server_name = this_host(), server_comment;
   if (!jobs.empty() && jobs[0].attrs().count("server")) server_name = jobs[0].attrs().at("server");
+  if (alt && !jobs.empty()) {  // the header names the server and shows its comment, as TORQUE's
+    wire::Request req;
+    req.set_op("status_server");
+    wire::Response resp;
+    int ignored = 0;
+    if (request(conn, req, resp, ignored) && resp.objects_size() == 1) {
+      server_name = resp.objects(0).name();
+      if (auto it = resp.objects(0).attrs().find("comment"); it != resp.objects(0).attrs().end())
+        server_comment = it->second;
+    }
+  }
   if (!format.empty()) std::cout << format_json(jobs, "Jobs", server_name);
   else if (full) std::cout << format_full(jobs, "Job Id");
-  else if (alt) std::cout << format_job_alt(jobs, server_name, nodes, one);
+  else if (alt) std::cout << format_job_alt(jobs, server_name, server_comment, alt_opt);
   else std::cout << format_job_table(jobs);
   return exit_code;
 }

@@ -31,11 +31,6 @@ std::string line(const char* fmt, ...) {
   return buf;
 }
 
-std::string user_of(const wire::Object& o) {
-  std::string owner = get(o, "Job_Owner");
-  return owner.substr(0, owner.find('@'));
-}
-
 bool is_time_attr(const std::string& name) {
   static const std::set<std::string> t = {"ctime", "mtime", "qtime", "etime", "start_time", "comp_time"};
   return t.count(name) > 0;
@@ -117,43 +112,16 @@ std::string format_job_table(const Objects& jobs) {
   return format_job_rows(rows);
 }
 
-std::string format_job_alt(const Objects& jobs, const std::string& server, bool nodes, bool one_line) {
-  if (jobs.empty()) return "";
-  std::string out = "\n" + server + ": \n";
-  out += "                                                                                  Req'd       Req'd       Elap\n";
-  out += "Job ID                  Username    Queue    Jobname          SessID  NDS   TSK   Memory      Time    S   Time\n";
-  out += "----------------------- ----------- -------- ---------------- ------ ----- ------ --------- --------- - ---------\n";
-  for (const auto& j : jobs) {
-    std::string nds = get(j, "Resource_List.nodect", "");
-    std::vector<NodeSpecPart> parts;
-    std::string why;
-    int n = 0, tsk = 0;
-    if (parse_node_spec(get(j, "Resource_List.nodes", "1"), parts, why))
-      for (auto& p : parts) {
-        n += p.count;
-        tsk += p.count * p.ppn;
+std::vector<std::pair<std::string, std::string>> ordered_attrs(const wire::Object& o, bool job) {
+  std::map<std::string, std::string> attrs(o.attrs().begin(), o.attrs().end());
+  std::vector<std::pair<std::string, std::string>> out;
+  if (job)
+    for (const auto& n : job_attr_order())
+      if (auto it = attrs.find(n); it != attrs.end()) {
+        out.emplace_back(n, it->second);
+        attrs.erase(it);
       }
-    if (nds.empty()) nds = std::to_string(n ? n : 1);
-    std::string elapsed = "--";
-    if (get(j, "job_state") == "R" || get(j, "job_state") == "C") elapsed = get(j, "resources_used.walltime", "--");
-    if (get(j, "job_state") == "R" && elapsed == "--") {
-      long start = 0;
-      if (parse_int(get(j, "start_time"), start) && start) elapsed = format_duration(now_seconds() - start);
-    }
-    std::string row = line("%-23s %-11s %-8s %-16s %6s %5s %6s %9s %9s %1s %9s", fit(j.name(), 23).c_str(),
-                           fit(user_of(j), 11).c_str(), fit(get(j, "queue"), 8).c_str(),
-                           fit(get(j, "Job_Name"), 16).c_str(), get(j, "session_id", "--").c_str(), nds.c_str(),
-                           std::to_string(tsk ? tsk : 1).c_str(), fit(get(j, "Resource_List.mem", "--"), 9).c_str(),
-                           fit(get(j, "Resource_List.walltime", "--"), 9).c_str(), get(j, "job_state", "?").c_str(),
-                           elapsed.c_str());
-    out += row;
-    if (nodes) {
-      std::string hosts = get(j, "exec_host", "--");
-      out += one_line ? "   " + hosts + "\n" : "\n   " + hosts + "\n";
-    } else {
-      out += "\n";
-    }
-  }
+  for (auto& [n, v] : attrs) out.emplace_back(n, v);
   return out;
 }
 
@@ -161,15 +129,7 @@ std::string format_full(const Objects& objs, const std::string& label) {
   std::string out;
   for (const auto& o : objs) {
     out += label + ": " + o.name() + "\n";
-    std::map<std::string, std::string> attrs(o.attrs().begin(), o.attrs().end());
-    std::vector<std::string> names;
-    if (label == "Job Id")
-      for (const auto& n : job_attr_order())
-        if (attrs.count(n)) names.push_back(n);
-    for (const auto& [n, v] : attrs)
-      if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
-    for (const auto& n : names) {
-      std::string v = attrs[n];
+    for (auto [n, v] : ordered_attrs(o, label == "Job Id")) {
       long t;
       if (is_time_attr(n) && parse_int(v, t)) v = format_ctime(t);
       out += "    " + n + " = " + v + "\n";

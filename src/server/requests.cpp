@@ -273,6 +273,11 @@ void Server::status_jobs(const Who& w, const wire::Request& req, wire::Response&
     return it == job.attrs.end() ? value.empty() : it->second == value;
   };
   if (req.ids_size() == 0) {
+    if (!req.arg().empty() && !st_.queues.count(req.arg())) {  // qstat QUEUE of no queue
+      r.set_code(kErrUnknownQueue);
+      r.set_error("Unknown queue " + req.arg());
+      return;
+    }
     r.mutable_objects()->Reserve(int(st_.jobs.size()));
     // Sub-jobs sort after every other key: they are listed with their array (qstat -t), or
     // the array's summary line stands for them.
