@@ -153,6 +153,11 @@ bool Server::dependencies_met(const Job& job, bool& failed) {
   return met && !failed;
 }
 
+char Server::unheld_state(const Job& job) {
+  long when = 0;
+  return parse_int(job.attr("Execution_Time"), when) && when > now_seconds() ? 'W' : 'Q';
+}
+
 void Server::release_dependents(const Job& parent) {
   std::vector<long> waiting;
   for (long seq : st_.waiting)
@@ -163,7 +168,7 @@ void Server::release_dependents(const Job& parent) {
     if (dependencies_met(j, failed)) {
       st_.waiting.erase(seq);
       j.attrs.erase("_depend_wait");
-      if (j.attr("Hold_Types") == "n") set_state(j, 'Q');
+      if (j.attr("Hold_Types") == "n") set_state(j, unheld_state(j));
       save(j);
     } else if (failed) {
       st_.waiting.erase(seq);
