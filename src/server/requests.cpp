@@ -246,6 +246,7 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   set_state(stored, stored.state());
   if (!deps_ok) st_.waiting.insert(stored.seq);
   save(stored);
+  register_before(stored);
   account_queued(opts_.home, stored);
   if (!route_wait.empty()) {
     log_line("job " + stored.id + " waits in route queue " + qname + ": " + route_wait);

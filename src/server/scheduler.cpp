@@ -134,6 +134,14 @@ bool Server::dependencies_met(const Job& job, bool& failed) {
   for (const std::string& item : split(job.attr("depend"), ',')) {
     auto parts = split(item, ':');
     if (parts.size() < 2) continue;
+    if (parts[0].starts_with("before")) continue;  // the other jobs wait, not this one
+    if (parts[0] == "on") {  // on:N: N before* dependencies must have named this job
+      long want = 0, have = 0;
+      parse_int(parts[1], want);
+      parse_int(job.attr("_on_registered"), have);
+      if (have < want) met = false;
+      continue;
+    }
     for (size_t i = 1; i < parts.size(); ++i) {
       Job* parent = find_job(parts[i]);
       if (!parent) continue;  // purged long ago: it was satisfied when it completed

@@ -135,6 +135,9 @@ class Server {
   bool resolve_depend(const std::string& depend, std::string& normalised, int& code, std::string& error);
   wire::Response check_depend(const Job& job, const std::string& depend, std::string& normalised, bool& met);
   void apply_depend(Job& job, const std::string& normalised, bool met);
+  // before, beforeok, beforenotok, beforeany of a job just stored: each named job now waits for
+  // it (after, afterok...), and counts towards that job's on:N (depend_before.cpp).
+  void register_before(const Job& job);
   wire::Response move_job(const Who& w, Job& job, const std::string& destination);
   wire::Response move_request(const Who& w, const wire::Request& req);
   wire::Response order_jobs(const Who& w, const wire::Request& req);

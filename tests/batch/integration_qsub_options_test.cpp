@@ -177,4 +177,37 @@ TEST_F(QsubOptions, UmaskGroupListAndExtension) {
   EXPECT_NE(bad.err.find("umask"), std::string::npos) << bad.err;
 }
 
+TEST_F(QsubOptions, BeforeDependenciesAndOnCount) {
+  // B waits for two before* dependencies (on:2); A1 (beforeok) and A2 (beforeany) name it.
+  std::string b = c.submit(kUser, "echo b\n", {"-N", "bjob", "-W", "depend=on:2"});
+  ASSERT_FALSE(b.empty());
+  EXPECT_EQ(c.attr(b, "job_state"), "H") << "on:2 waits for two jobs to name it";
+  std::string a1 = c.submit(kUser, "sleep 1\n", {"-h", "-W", "depend=beforeok:" + b});
+  ASSERT_FALSE(a1.empty());
+  EXPECT_EQ(c.attr(b, "job_state"), "H");
+  std::string a2 = c.submit(kUser, "exit 4\n", {"-W", "depend=beforeany:" + b});
+  ASSERT_FALSE(a2.empty());
+  EXPECT_EQ(c.attr(b, "depend"), "on:2,afterok:" + a1 + ",afterany:" + a2);
+  ASSERT_TRUE(c.wait_state(a2, "C"));
+  EXPECT_EQ(c.attr(b, "job_state"), "H") << "still waits for the held A1";
+  EXPECT_EQ(c.cmd(kUser, {"qrls", a1}).code, 0);
+  ASSERT_TRUE(c.wait_state(b, "C", 30));
+  EXPECT_EQ(c.attr(b, "exit_status"), "0");
+  // beforenotok: a job that succeeds leaves its dependent never satisfiable: deleted.
+  std::string d = c.submit(kUser, "true\n", {"-W", "depend=on:1"});
+  std::string e = c.submit(kUser, "true\n", {"-W", "depend=beforenotok:" + d});
+  ASSERT_TRUE(c.wait_state(e, "C"));
+  ASSERT_TRUE(c.wait_state(d, "C"));
+  EXPECT_NE(c.attr(d, "comment").find("can never be satisfied"), std::string::npos) << c.attr(d, "comment");
+  // A job that has started cannot be named; syncwith is refused clearly.
+  Result started = c.cmd(kUser, {"qsub", "-W", "depend=before:" + a2}, c.workdir(kUser), "true\n");
+  EXPECT_NE(started.code, 0);
+  EXPECT_NE(started.err.find("names a job that has started"), std::string::npos) << started.err;
+  Result sync = c.cmd(kUser, {"qsub", "-W", "depend=syncwith:" + b}, c.workdir(kUser), "true\n");
+  EXPECT_NE(sync.code, 0);
+  EXPECT_NE(sync.err.find("syncwith is not supported"), std::string::npos) << sync.err;
+  Result on_bad = c.cmd(kUser, {"qsub", "-W", "depend=on:x"}, c.workdir(kUser), "true\n");
+  EXPECT_NE(on_bad.code, 0);
+}
+
 }  // namespace
