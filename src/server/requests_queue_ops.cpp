@@ -87,6 +87,10 @@ wire::Response Server::check_depend(const Job& job, const std::string& depend, s
   if (st != 'Q' && st != 'H') return bad_state(job, "dependencies of a job that has started cannot change");
   if (is_array_parent(job) || is_subjob_key(job.seq))
     return error_response(kErrBadAttrValue, "qalter -W depend= applies to plain jobs, not arrays (" + job.id + ")");
+  for (const std::string& item : split(depend, ','))
+    if (item.starts_with("before") || item.starts_with("on:"))
+      return error_response(kErrBadAttrValue, "qalter -W depend= takes after* dependencies; " + item.substr(0, item.find(':')) +
+                                                  " is given at qsub (" + job.id + ")");
   int code = 0;
   std::string error;
   normalised.clear();

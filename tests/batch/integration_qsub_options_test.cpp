@@ -208,6 +208,12 @@ TEST_F(QsubOptions, BeforeDependenciesAndOnCount) {
   EXPECT_NE(sync.err.find("syncwith is not supported"), std::string::npos) << sync.err;
   Result on_bad = c.cmd(kUser, {"qsub", "-W", "depend=on:x"}, c.workdir(kUser), "true\n");
   EXPECT_NE(on_bad.code, 0);
+  // qalter does not register before* (nor start an on:N count): refused.
+  std::string held = c.submit(kUser, "true\n", {"-h"});
+  Result alter = c.cmd(kUser, {"qalter", "-W", "depend=on:1", held});
+  EXPECT_NE(alter.code, 0);
+  EXPECT_NE(alter.err.find("is given at qsub"), std::string::npos) << alter.err;
+  EXPECT_EQ(c.attr(held, "job_state"), "H");
 }
 
 }  // namespace
