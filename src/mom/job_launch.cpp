@@ -87,11 +87,15 @@ mode_t job_output_umask(const JobRecord& job, mode_t fallback) {
 JobCommand job_command(const std::string& home, const JobRecord& job, const Owner& owner, const MomConfig& config) {
   std::string shell = job.attr("Shell_Path_List").empty() ? owner.shell : job.attr("Shell_Path_List");
   std::string login_name = "-" + shell.substr(shell.rfind('/') + 1);  // a login shell, as TORQUE starts jobs
-  // -F: the shell reads the script from stdin (-s) and gets the arguments as $1...
+  // -F: the shell reads the script from stdin (-s) and gets the arguments as $1... ("--" first,
+  // so that an argument such as -x is not taken as a shell option; csh has no "--").
   std::vector<std::string> args;
   std::string why;
-  if (!job.attr("job_arguments").empty() && split_words(job.attr("job_arguments"), args, why) && !args.empty())
+  if (!job.attr("job_arguments").empty() && split_words(job.attr("job_arguments"), args, why) && !args.empty()) {
+    bool csh = shell.ends_with("csh");
     args.insert(args.begin(), "-s");
+    if (!csh) args.insert(args.begin() + 1, "--");
+  }
   if (parse_checkpoint_policy(job.attr("Checkpoint")).enabled) {
     // A job with an image restarts from it; otherwise it starts under
     // $checkpoint_run_exe so that it can be checkpointed.

@@ -85,6 +85,11 @@ TEST_F(QsubOptions, ScriptArguments) {
   EXPECT_EQ(c.attr(id, "exit_status"), "0");
   EXPECT_EQ(output_of(id, "args"), "n=2 1=first 2=second word\n");
   EXPECT_EQ(c.attr(id, "job_arguments"), "first 'second word'");
+  // An argument that looks like a shell option is still an argument.
+  std::string dash = c.submit(kUser, "echo \"1=$1 2=$2\"\n", {"-N", "dash", "-F", "-x -e"});
+  ASSERT_FALSE(dash.empty());
+  ASSERT_TRUE(c.wait_state(dash, "C"));
+  EXPECT_EQ(output_of(dash, "dash"), "1=-x 2=-e\n");
   Result extra = c.cmd(kUser, {"qsub", script_file("a.sh", "true\n"), "x"}, c.workdir(kUser));
   EXPECT_NE(extra.code, 0);
   EXPECT_NE(extra.err.find("-F"), std::string::npos) << extra.err;
