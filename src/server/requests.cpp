@@ -497,7 +497,12 @@ wire::Response Server::alter(const Who& w, Job& job, const wire::Request& req) {
   }
   if (depend_given) apply_depend(job, depend, depend_met);
   for (const auto& [k, v] : updates) job.attrs[k] = v;
-  if (updates.count("Hold_Types") && updates["Hold_Types"] != "n" && st == 'Q') set_state(job, 'H');
+  if (updates.count("Hold_Types") && updates["Hold_Types"] != "n" && (st == 'Q' || st == 'W')) set_state(job, 'H');
+  // qalter -a: a job not held waits in W for the new time, or is queued when it has come.
+  if (updates.count("Execution_Time") && (job.state() == 'Q' || job.state() == 'W')) {
+    set_state(job, unheld_state(job));
+    sched_wanted_ = true;
+  }
   save(job);
   return {};
 }

@@ -123,6 +123,10 @@ TEST_F(QsubOptions, DeferredStart) {
   EXPECT_EQ(c.attr(held, "job_state"), "H");
   EXPECT_EQ(c.cmd(kUser, {"qrls", held}).code, 0);
   EXPECT_EQ(c.attr(held, "job_state"), "W");
+  // qalter -a moves the time: to the past, the job runs.
+  Result alter = c.cmd(kUser, {"qalter", "-a", "202001010000", held});
+  EXPECT_EQ(alter.code, 0) << alter.err;
+  EXPECT_TRUE(c.wait_state(held, "C"));
 }
 
 TEST_F(QsubOptions, ProxyUserOnlyForManagers) {
