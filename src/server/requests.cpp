@@ -237,7 +237,11 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   bool failed = false;
   bool deps_ok = dependencies_met(job, failed);
   if (failed) return error_response(kErrBadAttrValue, "dependency can never be satisfied: " + job.attr("depend"));
-  if (job.attrs.count("job_array_request")) return submit_array(job, default_out, default_err, deps_ok);
+  if (job.attrs.count("job_array_request")) {
+    if (unheld_state(job) == 'W')
+      return error_response(kErrBadAttrValue, "a deferred job array (-a with -t) is not supported; submit the array at its time");
+    return submit_array(job, default_out, default_err, deps_ok);
+  }
   job.attrs["job_state"] = std::string(1, unheld_state(job));
   if (job.attr("Hold_Types") != "n" || !deps_ok) job.attrs["job_state"] = "H";
   if (!deps_ok) job.attrs["_depend_wait"] = "1";

@@ -123,6 +123,9 @@ TEST_F(QsubOptions, DeferredStart) {
   EXPECT_EQ(c.attr(held, "job_state"), "H");
   EXPECT_EQ(c.cmd(kUser, {"qrls", held}).code, 0);
   EXPECT_EQ(c.attr(held, "job_state"), "W");
+  Result array = c.cmd(kUser, {"qsub", "-t", "1-2", "-a", "203001010000"}, c.workdir(kUser), "true\n");
+  EXPECT_NE(array.code, 0);
+  EXPECT_NE(array.err.find("a deferred job array (-a with -t) is not supported"), std::string::npos) << array.err;
   // qalter -a moves the time: to the past, the job runs.
   Result alter = c.cmd(kUser, {"qalter", "-a", "202001010000", held});
   EXPECT_EQ(alter.code, 0) << alter.err;
