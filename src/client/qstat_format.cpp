@@ -32,7 +32,8 @@ std::string line(const char* fmt, ...) {
 }
 
 bool is_time_attr(const std::string& name) {
-  static const std::set<std::string> t = {"ctime", "mtime", "qtime", "etime", "start_time", "comp_time"};
+  static const std::set<std::string> t = {"ctime", "mtime", "qtime", "etime", "start_time", "comp_time",
+                                          "Execution_Time"};
   return t.count(name) > 0;
 }
 

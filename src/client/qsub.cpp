@@ -20,6 +20,12 @@ using namespace reprise::client;
 int main(int argc, char** argv) {
   set_program(argv[0]);
   std::vector<std::string> cli(argv, argv + argc);
+  // As TORQUE's qsub: --version before anything else, on stderr.
+  for (size_t i = 1; i < cli.size() && cli[i] != "--"; ++i)
+    if (cli[i] == "--version") {
+      std::cerr << "Version: " << REPRISE_VERSION << "\n";
+      return 0;
+    }
   char cwdbuf[4096];
   std::string cwd = ::getcwd(cwdbuf, sizeof cwdbuf) ? cwdbuf : "/";
   if (const char* pwd = std::getenv("PWD"); pwd && *pwd == '/') {
@@ -32,7 +38,8 @@ int main(int argc, char** argv) {
   Submission first;
   std::string error;
   if (!apply_submit_options(cli, cwd, first, error)) return fail(error, 2);
-  if (first.operands.size() > 1) return fail("too many arguments (script arguments are not supported)", 2);
+  if (first.operands.size() > 1)
+    return fail("too many arguments: one script file only (pass its arguments with -F \"ARGS\")", 2);
   std::string prefix = "#PBS";
   if (const char* p = std::getenv("PBS_DPREFIX"); p && *p) prefix = p;
   for (size_t i = 1; i + 1 < cli.size(); ++i)
@@ -46,6 +53,16 @@ int main(int argc, char** argv) {
     script_name = first.operands[0].substr(first.operands[0].rfind('/') + 1);
   }
   if (trim(script).empty()) return fail("script file is empty");
+  // A script file with DOS line ends is refused, as TORQUE does; one on stdin loses its CRs
+  // at the ends of lines (TORQUE's get_script does the same).
+  if (!first.operands.empty() && first.operands[0] != "-") {
+    if (script.find("\r\n") != std::string::npos) return fail(" script is written in DOS/Windows text format");
+  } else {
+    std::string unix_text;
+    for (size_t i = 0; i < script.size(); ++i)
+      if (!(script[i] == '\r' && i + 1 < script.size() && script[i + 1] == '\n')) unix_text += script[i];
+    script.swap(unix_text);
+  }
   if (script.find('\0') != std::string::npos) return fail("script contains binary data (NUL bytes)");
 
   // Pass 2: directives, then the command line again so it overrides them.

@@ -3,7 +3,9 @@
 #include <getopt.h>
 #include <sys/stat.h>
 
+#include "client/exec_time.h"
 #include "common/array_range.h"
+#include "common/directives.h"
 #include "common/names.h"
 #include "common/net.h"
 #include "common/resources.h"
@@ -37,6 +39,21 @@ bool valid_checkpoint_option(const std::string& value, std::string& error) {
   return false;
 }
 
+bool valid_mail_points(const std::string& value) {
+  if (value == "n" || value == "p") return true;
+  return !value.empty() && value.size() <= 4 && value.find_first_not_of("abef") == std::string::npos;
+}
+
+bool valid_job_arguments(const std::string& value, std::string& error) {
+  std::vector<std::string> words;
+  std::string why;
+  if (value.find('\n') != std::string::npos || !split_words(value, words, why)) {
+    error = "illegal -F value '" + value + "'" + (why.empty() ? "" : ": " + why);
+    return false;
+  }
+  return true;
+}
+
 bool apply_submit_options(const std::vector<std::string>& args, const std::string& cwd,
                           Submission& sub, std::string& error) {
   std::vector<char*> argv;
@@ -46,7 +63,7 @@ bool apply_submit_options(const std::vector<std::string>& args, const std::strin
   opterr = 0;
   std::string host = local_hostname();
   int c;
-  while ((c = getopt(int(args.size()), argv.data(), "+:a:A:c:C:d:e:hIj:k:l:m:M:N:o:p:q:r:S:t:v:VW:z")) != -1) {
+  while ((c = getopt(int(args.size()), argv.data(), "+:a:A:b:c:C:d:D:e:fF:hIj:k:l:m:M:N:o:p:P:q:r:S:t:v:Vw:W:z")) != -1) {
     std::string v = optarg ? optarg : "";
     switch (c) {
       case 'N':
@@ -61,6 +78,10 @@ bool apply_submit_options(const std::vector<std::string>& args, const std::strin
         break;
       case 'l':
         if (!parse_resource_list(v, sub.resources, error)) return error = "illegal -l value: " + error, false;
+        // Times as TORQUE shows them: walltime=1:02:00:00 is 26:00:00.
+        for (const char* name : {"walltime", "cput", "pcput"})
+          if (long secs; sub.resources.count(name) && parse_duration(sub.resources[name], secs))
+            sub.resources[name] = format_duration(secs);
         break;
       case 'q': sub.attrs["queue"] = v.substr(0, v.find('@')); break;
       case 'v':
@@ -69,7 +90,31 @@ bool apply_submit_options(const std::vector<std::string>& args, const std::strin
         break;
       case 'V': sub.export_all = true; break;
       case 'h': sub.attrs["Hold_Types"] = "u"; break;
-      case 'd': sub.attrs["init_work_dir"] = absolute(v, cwd); break;
+      case 'd':
+      case 'w':  // TORQUE's -w is the working directory too
+        if (v.empty()) return error = std::string("illegal -") + char(c) + " value ''", false;
+        sub.attrs["init_work_dir"] = absolute(v, cwd);
+        break;
+      case 'F':  // arguments of the job script ($1...), split as a shell would
+        if (!valid_job_arguments(v, error)) return false;
+        sub.attrs["job_arguments"] = v;
+        break;
+      case 'f': sub.attrs["fault_tolerant"] = "True"; break;
+      case 'b': {  // seconds qsub keeps trying to reach the server: accepted
+        long secs;
+        if (!parse_int(v, secs) || secs < 0) return error = "illegal -b value '" + v + "'", false;
+        break;
+      }
+      case 'D': return error = "-D (root directory of the job) is not supported", false;
+      case 'P': {  // proxy user[:group]: the server lets only managers use it
+        auto colon = v.find(':');
+        std::string user = v.substr(0, colon);
+        if (!valid_user_name(user) || (colon != std::string::npos && !valid_user_name(v.substr(colon + 1))))
+          return error = "illegal -P value '" + v + "' (use user[:group])", false;
+        sub.attrs["proxy_user"] = user;
+        if (colon != std::string::npos) sub.attrs["group_list"] = v.substr(colon + 1);
+        break;
+      }
       case 'W': {
         if (starts_with(v, "depend=")) {
           if (v.size() == 7) return error = "illegal -W value '" + v + "'", false;
@@ -80,8 +125,17 @@ bool apply_submit_options(const std::vector<std::string>& args, const std::strin
           auto eq = item.find('=');
           std::string name = item.substr(0, eq);
           if (eq == std::string::npos || eq + 1 == item.size()) return error = "illegal -W value '" + item + "'", false;
-          if (name == "checkpoint_name" || name == "checkpoint_dir") sub.attrs[name] = item.substr(eq + 1);
-          else return error = "unsupported -W attribute '" + name + "'", false;
+          std::string value = item.substr(eq + 1);
+          if (name == "checkpoint_name" || name == "checkpoint_dir" || name == "x") sub.attrs[name] = value;
+          else if (name == "umask") {
+            if (value.size() > 4 || value.find_first_not_of("01234567") != std::string::npos)
+              return error = "illegal -W umask value '" + value + "' (an octal mask such as 022)", false;
+            sub.attrs["umask"] = value;
+          } else if (name == "group_list") {
+            if (!valid_user_name(value.substr(0, value.find('@'))))
+              return error = "illegal -W group_list value '" + value + "'", false;
+            sub.attrs["group_list"] = value.substr(0, value.find('@'));
+          } else return error = "unsupported -W attribute '" + name + "'", false;
         }
         break;
       }
@@ -100,10 +154,19 @@ bool apply_submit_options(const std::vector<std::string>& args, const std::strin
         sub.attrs["Priority"] = v;
         break;
       }
-      case 'm': sub.attrs["Mail_Points"] = v; break;
+      case 'm':
+        if (!valid_mail_points(v)) return error = "illegal -m value '" + v + "' (use n, p, or some of a, b, e, f)", false;
+        sub.attrs["Mail_Points"] = v;
+        break;
       case 'M': sub.attrs["Mail_Users"] = v; break;
       case 'A': sub.attrs["Account_Name"] = v; break;
-      case 'a': sub.attrs["Execution_Time"] = v; break;
+      case 'a': {  // deferred start: the job waits in state W until then
+        std::time_t when;
+        if (!parse_execution_time(v, std::time(nullptr), when))
+          return error = "illegal -a value '" + v + "' (use [[[[CC]YY]MM]DD]hhmm[.SS])", false;
+        sub.attrs["Execution_Time"] = std::to_string(long(when));
+        break;
+      }
       case 'k': sub.attrs["Keep_Files"] = v; break;
       case 'C': break;  // directive prefix: handled before directives are read
       case 'z': sub.quiet = true; break;

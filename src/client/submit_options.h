@@ -24,4 +24,11 @@ bool apply_submit_options(const std::vector<std::string>& args, const std::strin
 // or the old n, s, c, c=MIN forms; comma-separated.
 bool valid_checkpoint_option(const std::string& value, std::string& error);
 
+// A -m value: n (no mail), p (none at all), or some of a (abort), b (begin), e (end),
+// f (end with a non-zero exit).
+bool valid_mail_points(const std::string& value);
+
+// A -F value: the job script's arguments, one line, quotes balanced.
+bool valid_job_arguments(const std::string& value, std::string& error);
+
 }  // namespace reprise::client

@@ -44,6 +44,17 @@ bool valid_file_name(const std::string& name) {
   return true;
 }
 
+bool valid_user_name(const std::string& name) {
+  if (name.empty() || name.size() > 32 || name[0] == '-') return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-' || (c == '$' && i + 1 == name.size());
+    if (!ok) return false;
+  }
+  return true;
+}
+
 bool valid_job_name(const std::string& n) {
   if (n.empty() || n.size() > 236) return false;
   for (char c : n)

@@ -27,6 +27,10 @@ bool valid_job_name(const std::string& name);
 // '/' (except "/" itself), no control character; at most 4096 bytes.
 bool valid_absolute_path(const std::string& path);
 
+// A user or group name (-P, group_list): letters, digits, '.', '_', '-', a final '$'; not
+// starting with '-'; 1-32 bytes.
+bool valid_user_name(const std::string& name);
+
 // Text that ends up in one-line listings and logs: no control characters (bytes < 32, 127).
 bool valid_one_line(const std::string& text);
 

@@ -10,7 +10,7 @@ namespace reprise {
 
 bool parse_duration(const std::string& text, long& seconds) {
   auto parts = split(text, ':');
-  if (parts.empty() || parts.size() > 3) return false;
+  if (parts.empty() || parts.size() > 4) return false;
   long total = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     std::string p = parts[i];
@@ -25,7 +25,8 @@ bool parse_duration(const std::string& text, long& seconds) {
     }
     long v;
     if (!parse_int(p, v) || v < 0 || v > 100000000) return false;
-    total = total * 60 + v;
+    // [[DD:]HH:]MM:SS: a fourth field from the right counts days.
+    total = (parts.size() == 4 && i == 1 ? total * 24 : total * 60) + v;
   }
   seconds = total;
   return true;

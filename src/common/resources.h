@@ -7,7 +7,8 @@
 
 namespace reprise {
 
-// "[[HH:]MM:]SS" or plain seconds. False on anything else.
+// "[[[DD:]HH:]MM:]SS" or plain seconds (TORQUE's walltime=1:02:00:00 is 26 hours). False on
+// anything else.
 bool parse_duration(const std::string& text, long& seconds);
 std::string format_duration(long seconds);  // HH:MM:SS
 

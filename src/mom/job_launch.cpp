@@ -12,9 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "common/directives.h"
 #include "common/job_env.h"
 #include "common/log.h"
 #include "common/resources.h"
@@ -40,21 +42,72 @@ bool resolve_owner(const JobRecord& job, Owner& owner, std::string& error) {
     return false;
   }
   owner = {pw.pw_name, pw.pw_dir, pw.pw_shell && *pw.pw_shell ? pw.pw_shell : "/bin/sh", pw.pw_uid, pw.pw_gid};
+  // -W group_list=G (the server set egroup): the job's group, if this node agrees that the
+  // owner is a member of it.
+  std::string wanted = job.attr("group_list").empty() ? "" : job.attr("egroup");
+  if (!wanted.empty()) {
+    struct group gr{}, *gres = nullptr;
+    char gbuf[8192];
+    if (getgrnam_r(wanted.c_str(), &gr, gbuf, sizeof gbuf, &gres) != 0 || !gres) {
+      error = "group " + wanted + " does not exist on this node";
+      return false;
+    }
+    int n = 256;
+    std::vector<gid_t> gids(static_cast<size_t>(n));
+    bool member = gres->gr_gid == pw.pw_gid;
+    if (!member && getgrouplist(owner.name.c_str(), pw.pw_gid, gids.data(), &n) >= 0)
+      member = std::find(gids.begin(), gids.begin() + n, gres->gr_gid) != gids.begin() + n;
+    if (!member || gres->gr_gid == 0) {
+      error = "user " + owner.name + " is not a member of group " + wanted + " on this node";
+      return false;
+    }
+    owner.gid = gres->gr_gid;
+  }
   return true;
 }
+
+namespace {
+
+bool job_umask(const JobRecord& job, mode_t& mask) {
+  const std::string v = job.attr("umask");
+  if (v.empty() || v.size() > 4 || v.find_first_not_of("01234567") != std::string::npos) return false;
+  mask = mode_t(std::stoul(v, nullptr, 8)) & 0777;
+  return true;
+}
+
+// The job's output files: created with its -W umask, else the mom's setting.
+mode_t job_output_umask(const JobRecord& job, mode_t fallback) {
+  mode_t mask = fallback;
+  job_umask(job, mask);
+  return mask;
+}
+
+}  // namespace
 
 JobCommand job_command(const std::string& home, const JobRecord& job, const Owner& owner, const MomConfig& config) {
   std::string shell = job.attr("Shell_Path_List").empty() ? owner.shell : job.attr("Shell_Path_List");
   std::string login_name = "-" + shell.substr(shell.rfind('/') + 1);  // a login shell, as TORQUE starts jobs
+  // -F: the shell reads the script from stdin (-s) and gets the arguments as $1... ("--" first,
+  // so that an argument such as -x is not taken as a shell option; csh has no "--").
+  std::vector<std::string> args;
+  std::string why;
+  if (!job.attr("job_arguments").empty() && split_words(job.attr("job_arguments"), args, why) && !args.empty()) {
+    bool csh = shell.ends_with("csh");
+    args.insert(args.begin(), "-s");
+    if (!csh) args.insert(args.begin() + 1, "--");
+  }
   if (parse_checkpoint_policy(job.attr("Checkpoint")).enabled) {
     // A job with an image restarts from it; otherwise it starts under
     // $checkpoint_run_exe so that it can be checkpointed.
     std::vector<std::string> restart = restart_command(home, config, job, owner);
     if (!restart.empty()) return {restart, restart[0], true};
     std::vector<std::string> run = checkpointable_command(config, shell);
+    run.insert(run.end(), args.begin(), args.end());
     return {run, run[0], false};
   }
-  return {{shell}, login_name, false};
+  std::vector<std::string> argv{shell};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return {argv, login_name, false};
 }
 
 bool become_owner(const Owner& owner) {
@@ -114,7 +167,9 @@ struct Confinement {
   // TORQUE starts batch jobs in the home directory; -d (init_work_dir) overrides it.
   std::string start_dir = job.attr("init_work_dir").empty() ? owner.home : workdir;
   if (::chdir(start_dir.c_str()) != 0 && ::chdir(owner.home.c_str()) != 0) ::chdir("/");
-  ::umask(077);
+  mode_t mask = 077;
+  job_umask(job, mask);  // -W umask=
+  ::umask(mask);
   if (ofd < 0 || efd < 0) fail("cannot open the output files as " + owner.name);
   ::dup2(ofd, 1);
   ::dup2(efd, 2);
@@ -147,7 +202,7 @@ struct Confinement {
   // The prologue's and epilogue's output land there too, around the job's. A job restarting
   // from an image continues its files (cr_restart cuts them back to their size at the checkpoint).
   JobOutputs outputs = open_job_outputs(home, owner, job, command.restart, settings.output_path, settings.error_path,
-                                        settings.output_umask);
+                                        job_output_umask(job, settings.output_umask));
   int ofd = outputs.out, efd = outputs.err;
   if (outputs.moved) {
     // Read by the mom once it has the job's pid (launch_job): the comment, the files used.

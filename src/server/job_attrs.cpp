@@ -64,7 +64,12 @@ bool shell_list(const std::string& v) {
 }
 bool join_path(const std::string& v) { return v == "n" || v == "oe" || v == "eo"; }
 bool keep_files(const std::string& v) { return letters_of(v, "noed"); }
-bool mail_points(const std::string& v) { return v == "n" || letters_of(v, "abef"); }
+bool mail_points(const std::string& v) { return v == "n" || v == "p" || letters_of(v, "abef"); }
+// -W umask=: an octal mask.
+bool umask_value(const std::string& v) { return !v.empty() && v.size() <= 4 && v.find_first_not_of("01234567") == std::string::npos; }
+bool user_name(const std::string& v) { return valid_user_name(v); }
+// -F: the script's arguments, one line.
+bool job_arguments(const std::string& v) { return v.size() <= 4096 && valid_one_line(v); }
 bool hold_types(const std::string& v) { return letters_of(v, "uosn"); }
 bool priority(const std::string& v) {
   long p;
@@ -116,6 +121,11 @@ const std::map<std::string, Rule>& table() {
       {"checkpoint_time", {kByMom, digits}},
       {"Execution_Time", {kByUser, execution_time}},
       {"fault_tolerant", {kBySubmit, is_bool}},
+      {"job_arguments", {kBySubmit, job_arguments, true}},  // qsub -F
+      {"umask", {kBySubmit, umask_value}},                   // -W umask=
+      {"group_list", {kBySubmit, user_name}},                // -W group_list= or -P user:group
+      {"proxy_user", {kBySubmit, user_name}},                // -P: managers only (submit)
+      {"x", {kBySubmit, one_line}},                          // -W x=: stored for the scheduler
       {"job_array_request", {kBySubmit, array_request}},  // qsub -t
       // What a mom reports about a job it runs.
       {"comment", {kByMom, one_line}},

@@ -483,6 +483,11 @@ void Server::housekeeping() {
   parse_int(attr_or(st_.attrs, "keep_completed", "0"), keep);
   std::vector<long> purge;
   for (auto& [seq, j] : st_.jobs) {
+    if (j.state() == 'W' && unheld_state(j) == 'Q') {  // qsub -a: its time has come
+      set_state(j, 'Q');
+      save(j);
+      sched_wanted_ = true;
+    }
     if (j.state() != 'C' || is_subjob_key(seq)) continue;  // sub-jobs go with their array
     long done = 0;
     parse_int(j.attr("comp_time"), done);

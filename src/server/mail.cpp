@@ -57,7 +57,9 @@ std::string job_mail_text(const Job& job, char event, const std::string& to) {
 
 void mail_job_event(const ServerState& st, const Job& job, char event) {
   std::string points = job.attr("Mail_Points");
-  if (points.find(event) == std::string::npos) return;
+  // f: the end of a job that exits non-zero (TORQUE's -m f), even without e.
+  bool failed_end = event == 'e' && points.find('f') != std::string::npos && job.attr("exit_status") != "0";
+  if (points.find(event) == std::string::npos && !failed_end) return;
   std::string to = mail_recipients(job);
   if (to.empty()) return;
   std::string sendmail = attr_or(st.attrs, "sendmail_path", "/usr/sbin/sendmail");

@@ -120,7 +120,13 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
     return error_response(kErrPermission, "Unauthorized Request (Hold_Types " + job.attrs["Hold_Types"] + ")");
   if (std::string e = array_request_error(job); !e.empty()) return error_response(kErrBadAttrValue, e);
   if (req.script().size() > 8u << 20) return error_response(kErrBadAttrValue, "job script larger than 8 MiB");
-  if (w.uid == 0 && !in_acl(attr_or(st_.attrs, "acl_roots", ""), "root", w.host) &&
+  // -P user[:group]: a manager (root included) submits for another user, who owns and runs
+  // the job (TORQUE's proxy user).
+  const std::string proxy = job.attr("proxy_user");
+  if (!proxy.empty() && !w.manager)
+    return error_response(kErrPermission, "Unauthorized Request (-P " + proxy + ": only managers may submit for another user)");
+  const std::string owner_name = proxy.empty() ? w.user : proxy;
+  if (proxy.empty() && w.uid == 0 && !in_acl(attr_or(st_.attrs, "acl_roots", ""), "root", w.host) &&
       !in_acl(attr_or(st_.attrs, "acl_roots", ""), "root", "*"))
     return error_response(kErrPermission, "Bad UID for job execution (root may not run jobs; see acl_roots)");
   std::string qname = attr_or(job.attrs, "queue", attr_or(st_.attrs, "default_queue", "batch"));
@@ -176,10 +182,21 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   {
     passwd pw{}, *res = nullptr;
     char buf[4096];
-    if (getpwnam_r(w.user.c_str(), &pw, buf, sizeof buf, &res) == 0 && res) {
+    bool known = getpwnam_r(owner_name.c_str(), &pw, buf, sizeof buf, &res) == 0 && res;
+    if (!proxy.empty() && (!known || pw.pw_uid == 0))
+      return error_response(kErrBadUser, "Bad UID for job execution (-P " + proxy + (known ? ": root may not run jobs)" : ": no such user)"));
+    if (known) {
       struct group grp{}, *gres = nullptr;
       char gbuf[4096];
       if (getgrgid_r(pw.pw_gid, &grp, gbuf, sizeof gbuf, &gres) == 0 && gres) group = grp.gr_name;
+    }
+    // -W group_list=G: the job runs with group G, which must be the owner's (as TORQUE's
+    // "Bad GID for job execution").
+    if (std::string wanted = job.attr("group_list"); !wanted.empty() && wanted != group) {
+      std::vector<std::string> member_of = groups_of(owner_name);
+      if (std::find(member_of.begin(), member_of.end(), wanted) == member_of.end())
+        return error_response(kErrBadGroup, "Bad GID for job execution (" + owner_name + " is not a member of group " + wanted + ")");
+      group = wanted;
     }
   }
   long now = now_seconds();
@@ -204,8 +221,8 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   const bool default_out = default_name("Output_Path", ".o"), default_err = default_name("Error_Path", ".e");
   job.attrs["queue"] = qname;
   job.attrs["server"] = st_.name;
-  job.attrs["Job_Owner"] = w.user + "@" + submit_host;
-  job.attrs["euser"] = w.user;
+  job.attrs["Job_Owner"] = owner_name + "@" + submit_host;
+  job.attrs["euser"] = owner_name;
   job.attrs["egroup"] = group;
   job.attrs["submit_host"] = submit_host;
   job.attrs["queue_type"] = route_wait.empty() ? "E" : "R";
@@ -220,8 +237,12 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   bool failed = false;
   bool deps_ok = dependencies_met(job, failed);
   if (failed) return error_response(kErrBadAttrValue, "dependency can never be satisfied: " + job.attr("depend"));
-  if (job.attrs.count("job_array_request")) return submit_array(job, default_out, default_err, deps_ok);
-  job.attrs["job_state"] = "Q";
+  if (job.attrs.count("job_array_request")) {
+    if (unheld_state(job) == 'W')
+      return error_response(kErrBadAttrValue, "a deferred job array (-a with -t) is not supported; submit the array at its time");
+    return submit_array(job, default_out, default_err, deps_ok);
+  }
+  job.attrs["job_state"] = std::string(1, unheld_state(job));
   if (job.attr("Hold_Types") != "n" || !deps_ok) job.attrs["job_state"] = "H";
   if (!deps_ok) job.attrs["_depend_wait"] = "1";
   st_.jobs[job.seq] = job;
@@ -229,6 +250,7 @@ wire::Response Server::submit(const Who& w, const wire::Request& req) {
   set_state(stored, stored.state());
   if (!deps_ok) st_.waiting.insert(stored.seq);
   save(stored);
+  register_before(stored);
   account_queued(opts_.home, stored);
   if (!route_wait.empty()) {
     log_line("job " + stored.id + " waits in route queue " + qname + ": " + route_wait);
@@ -379,7 +401,7 @@ wire::Response Server::job_op(const Who& w, const wire::Request& req) {
       for (char c : have)
         if (types.find(c) == std::string::npos) left += c;
       job->attrs["Hold_Types"] = left.empty() ? "n" : left;
-      if (left.empty() && st == 'H' && job->attr("_depend_wait").empty()) set_state(*job, 'Q');
+      if (left.empty() && st == 'H' && job->attr("_depend_wait").empty()) set_state(*job, unheld_state(*job));
     }
     save(*job);
     return {};
@@ -484,7 +506,12 @@ wire::Response Server::alter(const Who& w, Job& job, const wire::Request& req) {
   }
   if (depend_given) apply_depend(job, depend, depend_met);
   for (const auto& [k, v] : updates) job.attrs[k] = v;
-  if (updates.count("Hold_Types") && updates["Hold_Types"] != "n" && st == 'Q') set_state(job, 'H');
+  if (updates.count("Hold_Types") && updates["Hold_Types"] != "n" && (st == 'Q' || st == 'W')) set_state(job, 'H');
+  // qalter -a: a job not held waits in W for the new time, or is queued when it has come.
+  if (updates.count("Execution_Time") && (job.state() == 'Q' || job.state() == 'W')) {
+    set_state(job, unheld_state(job));
+    sched_wanted_ = true;
+  }
   save(job);
   return {};
 }

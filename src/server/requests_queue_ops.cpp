@@ -25,10 +25,26 @@ wire::Response bad_state(const Job& job, const std::string& why) {
 
 bool Server::resolve_depend(const std::string& depend, std::string& normalised, int& code, std::string& error) {
   static const std::set<std::string> types = {"after", "afterok", "afternotok", "afterany", "afterstartarray",
-                                              "afterokarray", "afternotokarray", "afteranyarray"};
+                                              "afterokarray", "afternotokarray", "afteranyarray",
+                                              "before", "beforeok", "beforenotok", "beforeany", "on"};
   std::vector<std::string> items;
   for (const std::string& item : split(depend, ',')) {
     auto parts = split(item, ':');
+    if (!parts.empty() && (parts[0] == "syncwith" || parts[0] == "synccount")) {
+      code = kErrBadAttrValue;
+      error = "Illegal attribute or resource value for depend (" + item + "): " + parts[0] + " is not supported";
+      return false;
+    }
+    if (!parts.empty() && parts[0] == "on") {  // on:N: waits for N before* dependencies to name it
+      long n = 0;
+      if (parts.size() != 2 || !parse_int(parts[1], n) || n < 1 || n > 100000) {
+        code = kErrBadAttrValue;
+        error = "Illegal attribute or resource value for depend (" + item + ")";
+        return false;
+      }
+      items.push_back("on:" + std::to_string(n));
+      continue;
+    }
     if (parts.size() < 2 || !types.count(parts[0])) {
       code = kErrBadAttrValue;
       error = "Illegal attribute or resource value for depend (" + item + ")";
@@ -40,6 +56,16 @@ bool Server::resolve_depend(const std::string& depend, std::string& normalised, 
       if (!parent) {
         code = kErrUnknownJob;
         error = "Unknown Job Id " + parts[i] + " (in depend)";
+        return false;
+      }
+      if (parts[0].starts_with("before") && (is_array_parent(*parent) || is_subjob_key(parent->seq))) {
+        code = kErrBadAttrValue;
+        error = parts[0] + " names plain jobs, not arrays (" + parent->id + ")";
+        return false;
+      }
+      if (parts[0].starts_with("before") && parent->state() != 'Q' && parent->state() != 'H' && parent->state() != 'W') {
+        code = kErrBadState;
+        error = "Request invalid for state of job " + parent->id + " (" + parts[0] + " names a job that has started)";
         return false;
       }
       if (parts[0].ends_with("array") && !is_array_parent(*parent)) {
@@ -61,6 +87,10 @@ wire::Response Server::check_depend(const Job& job, const std::string& depend, s
   if (st != 'Q' && st != 'H') return bad_state(job, "dependencies of a job that has started cannot change");
   if (is_array_parent(job) || is_subjob_key(job.seq))
     return error_response(kErrBadAttrValue, "qalter -W depend= applies to plain jobs, not arrays (" + job.id + ")");
+  for (const std::string& item : split(depend, ','))
+    if (item.starts_with("before") || item.starts_with("on:"))
+      return error_response(kErrBadAttrValue, "qalter -W depend= takes after* dependencies; " + item.substr(0, item.find(':')) +
+                                                  " is given at qsub (" + job.id + ")");
   int code = 0;
   std::string error;
   normalised.clear();
@@ -80,7 +110,7 @@ void Server::apply_depend(Job& job, const std::string& normalised, bool met) {
   if (met) {
     job.attrs.erase("_depend_wait");
     st_.waiting.erase(job.seq);
-    if (job.state() == 'H' && (job.attr("Hold_Types") == "n" || job.attr("Hold_Types").empty())) set_state(job, 'Q');
+    if (job.state() == 'H' && (job.attr("Hold_Types") == "n" || job.attr("Hold_Types").empty())) set_state(job, unheld_state(job));
   } else {
     job.attrs["_depend_wait"] = "1";
     st_.waiting.insert(job.seq);

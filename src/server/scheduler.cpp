@@ -134,6 +134,14 @@ bool Server::dependencies_met(const Job& job, bool& failed) {
   for (const std::string& item : split(job.attr("depend"), ',')) {
     auto parts = split(item, ':');
     if (parts.size() < 2) continue;
+    if (parts[0].starts_with("before")) continue;  // the other jobs wait, not this one
+    if (parts[0] == "on") {  // on:N: N before* dependencies must have named this job
+      long want = 0, have = 0;
+      parse_int(parts[1], want);
+      parse_int(job.attr("_on_registered"), have);
+      if (have < want) met = false;
+      continue;
+    }
     for (size_t i = 1; i < parts.size(); ++i) {
       Job* parent = find_job(parts[i]);
       if (!parent) continue;  // purged long ago: it was satisfied when it completed
@@ -153,6 +161,11 @@ bool Server::dependencies_met(const Job& job, bool& failed) {
   return met && !failed;
 }
 
+char Server::unheld_state(const Job& job) {
+  long when = 0;
+  return parse_int(job.attr("Execution_Time"), when) && when > now_seconds() ? 'W' : 'Q';
+}
+
 void Server::release_dependents(const Job& parent) {
   std::vector<long> waiting;
   for (long seq : st_.waiting)
@@ -163,7 +176,7 @@ void Server::release_dependents(const Job& parent) {
     if (dependencies_met(j, failed)) {
       st_.waiting.erase(seq);
       j.attrs.erase("_depend_wait");
-      if (j.attr("Hold_Types") == "n") set_state(j, 'Q');
+      if (j.attr("Hold_Types") == "n") set_state(j, unheld_state(j));
       save(j);
     } else if (failed) {
       st_.waiting.erase(seq);

@@ -135,6 +135,9 @@ class Server {
   bool resolve_depend(const std::string& depend, std::string& normalised, int& code, std::string& error);
   wire::Response check_depend(const Job& job, const std::string& depend, std::string& normalised, bool& met);
   void apply_depend(Job& job, const std::string& normalised, bool met);
+  // before, beforeok, beforenotok, beforeany of a job just stored: each named job now waits for
+  // it (after, afterok...), and counts towards that job's on:N (depend_before.cpp).
+  void register_before(const Job& job);
   wire::Response move_job(const Who& w, Job& job, const std::string& destination);
   wire::Response move_request(const Who& w, const wire::Request& req);
   wire::Response order_jobs(const Who& w, const wire::Request& req);
@@ -187,6 +190,8 @@ class Server {
   void schedule();
   bool try_start(Job& job, const std::string& forced_host, std::string& why);
   void release_dependents(const Job& parent);
+  // What a job no longer held goes to: W while its Execution_Time (qsub -a) is ahead, else Q.
+  static char unheld_state(const Job& job);
   bool dependencies_met(const Job& job, bool& failed);
   void requeue(Job& job, const std::string& comment);
   void complete(Job& job, int exit_status, const std::string& comment);
@@ -251,6 +256,8 @@ enum : int {
   kErrUnknownJob = 15001,
   kErrBadAttrValue = 15014,
   kErrPermission = 15007,
+  kErrBadUser = 15005,   // PBSE_BADUSER: Bad UID for job execution
+  kErrBadGroup = 15006,  // PBSE_BADGRP: Bad GID for job execution
   kErrBadState = 15018,
   kErrUnknownQueue = 15019,
   kErrQueueDisabled = 15022,

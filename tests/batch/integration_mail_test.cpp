@@ -74,4 +74,18 @@ TEST_F(Mail, AbortMailByDefaultAndOnlyPlainAddresses) {
   EXPECT_EQ(m[0].find("evil"), std::string::npos) << m[0];
 }
 
+TEST_F(Mail, FailMailOnlyForNonZeroExit) {
+  // -m f (TORQUE): the end mail of a job that exits non-zero; a successful one sends none.
+  std::string good = c.submit(kUser, "true\n", {"-m", "f", "-M", "carol@example.org"});
+  ASSERT_TRUE(c.wait_state(good, "C"));
+  std::string bad = c.submit(kUser, "exit 3\n", {"-m", "f", "-M", "carol@example.org"});
+  ASSERT_TRUE(c.wait_state(bad, "C"));
+  auto m = mails(1);
+  std::this_thread::sleep_for(1s);  // a mail for the good job would have come by now
+  m = mails(1);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_NE(m[0].find("Subject: PBS JOB " + bad + "\n"), std::string::npos) << m[0];
+  EXPECT_NE(m[0].find("\nExit_status=3\n"), std::string::npos) << m[0];
+}
+
 }  // namespace

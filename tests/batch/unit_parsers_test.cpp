@@ -26,7 +26,14 @@ TEST(Resources, Durations) {
   EXPECT_TRUE(parse_duration("45", s));
   EXPECT_EQ(s, 45);
   EXPECT_FALSE(parse_duration("abc", s));
-  EXPECT_FALSE(parse_duration("1:2:3:4", s));
+  // TORQUE's [[DD:]HH:]MM:SS: a fourth field counts days.
+  EXPECT_TRUE(parse_duration("1:02:00:00", s));
+  EXPECT_EQ(s, 26 * 3600);
+  EXPECT_TRUE(parse_duration("2:00:00:30", s));
+  EXPECT_EQ(s, 2 * 86400 + 30);
+  EXPECT_EQ(format_duration(26 * 3600), "26:00:00");
+  EXPECT_FALSE(parse_duration("1:2:3:4:5", s));
+  EXPECT_FALSE(parse_duration("1::00:00", s));
   EXPECT_FALSE(parse_duration("-5", s));
   EXPECT_FALSE(parse_duration("", s));
   EXPECT_EQ(format_duration(3725), "01:02:05");
@@ -110,7 +117,7 @@ TEST(SubmitOptions, MapsToAttributes) {
   EXPECT_EQ(s.attrs["depend"], "afterok:1.h:2.h");
   EXPECT_EQ(s.attrs["Checkpoint"], "enabled,interval=5");
   EXPECT_EQ(s.attrs["Rerunable"], "False");
-  EXPECT_EQ(s.resources["walltime"], "10");
+  EXPECT_EQ(s.resources["walltime"], "00:00:10") << "times are shown as TORQUE shows them";
   EXPECT_EQ(s.operands, std::vector<std::string>{"script.sh"});
   client::Submission bad;
   EXPECT_FALSE(client::apply_submit_options({"qsub", "-N", "a/b"}, "/", bad, e));
