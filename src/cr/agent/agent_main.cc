@@ -220,6 +220,7 @@ __attribute__((constructor)) void AgentInit() {
     g_agent.checkpoint_signal = kDefaultCheckpointSignal;
   // Handler first: once the socket accepts connections, cr_checkpoint may
   // send the signal, whose default action would kill us.
+  ResolveExecFunctions();
   InstallHandler();
   UnblockCheckpointSignal();  // blocked by the exec that started us, if an agent did it
   OpenControlSocket();

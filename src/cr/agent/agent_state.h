@@ -68,6 +68,8 @@ extern AgentState g_agent;
 // Lets the checkpoint signal in: the exec wrappers (exec_guard.cc) block it
 // over an exec, and the new program's agent unblocks it once its handler is in.
 void UnblockCheckpointSignal();
+// Looks up libc's exec functions for those wrappers; at load, before any fork.
+void ResolveExecFunctions();
 
 // Creates (or re-creates after fork/restart) the listening control socket.
 bool OpenControlSocket();

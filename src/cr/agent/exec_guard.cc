@@ -35,12 +35,25 @@ void RestoreMask(uint64_t old) {
   errno = e;
 }
 
-template <typename Fn>
-Fn Real(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
-}
-
 }  // namespace
+
+// Resolved once at load (ResolveExecFunctions): a vfork child (Python's
+// subprocess, for one) must not run dlsym, which may take locks and allocate
+// in memory its parent shares.
+using ExecveFn = int (*)(const char*, char* const[], char* const[]);
+using ExecvFn = int (*)(const char*, char* const[]);
+using FexecveFn = int (*)(int, char* const[], char* const[]);
+ExecveFn g_execve, g_execvpe;
+ExecvFn g_execv, g_execvp;
+FexecveFn g_fexecve;
+
+void ResolveExecFunctions() {
+  g_execve = reinterpret_cast<ExecveFn>(dlsym(RTLD_NEXT, "execve"));
+  g_execvpe = reinterpret_cast<ExecveFn>(dlsym(RTLD_NEXT, "execvpe"));
+  g_execv = reinterpret_cast<ExecvFn>(dlsym(RTLD_NEXT, "execv"));
+  g_execvp = reinterpret_cast<ExecvFn>(dlsym(RTLD_NEXT, "execvp"));
+  g_fexecve = reinterpret_cast<FexecveFn>(dlsym(RTLD_NEXT, "fexecve"));
+}
 
 void UnblockCheckpointSignal() {
   uint64_t bit = CheckpointSignalBit();
@@ -51,48 +64,43 @@ void UnblockCheckpointSignal() {
 
 #define REPRISE_EXPORT __attribute__((visibility("default")))
 
-using reprise::cr::agent::BlockCheckpointSignal;
-using reprise::cr::agent::Real;
-using reprise::cr::agent::RestoreMask;
+namespace agent = reprise::cr::agent;
+using agent::BlockCheckpointSignal;
+using agent::RestoreMask;
 
 extern "C" {
 
 REPRISE_EXPORT int execve(const char* path, char* const argv[], char* const envp[]) {
-  static auto real = Real<int (*)(const char*, char* const[], char* const[])>("execve");
   uint64_t old = BlockCheckpointSignal();
-  int r = real(path, argv, envp);
+  int r = agent::g_execve(path, argv, envp);
   RestoreMask(old);  // the exec failed
   return r;
 }
 
 REPRISE_EXPORT int execv(const char* path, char* const argv[]) {
-  static auto real = Real<int (*)(const char*, char* const[])>("execv");
   uint64_t old = BlockCheckpointSignal();
-  int r = real(path, argv);
+  int r = agent::g_execv(path, argv);
   RestoreMask(old);
   return r;
 }
 
 REPRISE_EXPORT int execvp(const char* file, char* const argv[]) {
-  static auto real = Real<int (*)(const char*, char* const[])>("execvp");
   uint64_t old = BlockCheckpointSignal();
-  int r = real(file, argv);
+  int r = agent::g_execvp(file, argv);
   RestoreMask(old);
   return r;
 }
 
 REPRISE_EXPORT int execvpe(const char* file, char* const argv[], char* const envp[]) {
-  static auto real = Real<int (*)(const char*, char* const[], char* const[])>("execvpe");
   uint64_t old = BlockCheckpointSignal();
-  int r = real(file, argv, envp);
+  int r = agent::g_execvpe(file, argv, envp);
   RestoreMask(old);
   return r;
 }
 
 REPRISE_EXPORT int fexecve(int fd, char* const argv[], char* const envp[]) {
-  static auto real = Real<int (*)(int, char* const[], char* const[])>("fexecve");
   uint64_t old = BlockCheckpointSignal();
-  int r = real(fd, argv, envp);
+  int r = agent::g_fexecve(fd, argv, envp);
   RestoreMask(old);
   return r;
 }
