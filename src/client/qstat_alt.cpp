@@ -1,6 +1,5 @@
 // qstat's alternative table (-a, -u, -n, -1, -s, -R, -G, -M), queue summary (-q) and XML (-x),
 // as TORQUE 6's qstat.c prints them (altdsp_statjob, altdsp_statque, create_full_job_xml).
-#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 
@@ -17,16 +16,6 @@ const std::string kBlank = " -- ";  // TORQUE's blank for an unset column
 std::string get(const wire::Object& o, const std::string& name, const std::string& fallback = kBlank) {
   auto it = o.attrs().find(name);
   return it == o.attrs().end() || it->second.empty() ? fallback : it->second;
-}
-
-std::string line(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string line(const char* fmt, ...) {
-  char buf[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  return buf;
 }
 
 // TORQUE's get_tasks_from_nodes_resc: the sum over '+' parts of count (1 when not a number) times ppn.
@@ -118,16 +107,16 @@ std::string format_job_alt(const Objects& jobs, const std::string& server, const
     bool use_cput = !get(j, "Resource_List.cput", "").empty();
     std::string req_time = use_cput ? get(j, "Resource_List.cput") : get(j, "Resource_List.walltime");
     std::string elapsed = use_cput ? get(j, "resources_used.cput") : elapsed_of(j);
-    out += line("%-23.22s %-11.11s %-8.8s ", j.name().c_str(), owner.substr(0, owner.find('@')).c_str(),
+    out += printf_line("%-23.22s %-11.11s %-8.8s ", j.name().c_str(), owner.substr(0, owner.find('@')).c_str(),
                 get(j, "queue", "").c_str());
     if (opt.srfs) {
       auto srfs = [&](const char* r) { std::string v = get(j, r, ""); return v.empty() ? kBlank : convert_size(v, opt.unit); };
-      out += line("%5.5s %6.6s %9.9s %9.9s %1.1s %9.9s %5.5s %5.5s %5.5s", get(j, "Resource_List.nodect").c_str(),
+      out += printf_line("%5.5s %6.6s %9.9s %9.9s %1.1s %9.9s %5.5s %5.5s %5.5s", get(j, "Resource_List.nodect").c_str(),
                   tasks.c_str(), mem.c_str(), req_time.c_str(), get(j, "job_state").c_str(), elapsed.c_str(),
                   srfs("Resource_List.srfs_big").c_str(), srfs("Resource_List.srfs_fast").c_str(),
                   srfs("Resource_List.piofs").c_str());
     } else {
-      out += line("%-16.16s %6.6s %5.5s %6.6s %9.9s %9.9s %1.1s %9.9s", get(j, "Job_Name", "").c_str(),
+      out += printf_line("%-16.16s %6.6s %5.5s %6.6s %9.9s %9.9s %1.1s %9.9s", get(j, "Job_Name", "").c_str(),
                   get(j, "session_id").c_str(), get(j, "Resource_List.nodect").c_str(), tasks.c_str(), mem.c_str(),
                   req_time.c_str(), get(j, "job_state").c_str(), elapsed.c_str());
     }
@@ -160,14 +149,14 @@ std::string format_queue_alt(const Objects& queues, const std::string& server, S
     bool enabled = false, started = false;
     parse_bool(get(q, "enabled", "False"), enabled);
     parse_bool(get(q, "started", "False"), started);
-    out += line("%-16.16s %6.6s %8.8s %8.8s %5.5s ", q.name().c_str(),
+    out += printf_line("%-16.16s %6.6s %8.8s %8.8s %5.5s ", q.name().c_str(),
                 mem.empty() ? "--  " : convert_size(mem, unit).c_str(), get(q, "resources_max.cput", "--   ").c_str(),
                 get(q, "resources_max.walltime", "--   ").c_str(), get(q, "resources_max.nodect", "-- ").c_str());
-    out += line("%3ld %3ld %2.2s   %c %c\n", run, queued, get(q, "max_running", "--   ").c_str(), enabled ? 'E' : 'D',
+    out += printf_line("%3ld %3ld %2.2s   %c %c\n", run, queued, get(q, "max_running", "--   ").c_str(), enabled ? 'E' : 'D',
                 started ? 'R' : 'S');
   }
   out += "                                               ----- -----\n";
-  out += line("                                               %5ld %5ld\n", total_run, total_queued);
+  out += printf_line("                                               %5ld %5ld\n", total_run, total_queued);
   return out;
 }
 

@@ -1,7 +1,6 @@
 #include "client/qstat_format.h"
 
 #include <algorithm>
-#include <cstdarg>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -20,16 +19,6 @@ std::string get(const wire::Object& o, const std::string& name, const std::strin
 }
 
 std::string fit(const std::string& s, size_t width) { return s.size() > width ? s.substr(0, width) : s; }
-
-std::string line(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string line(const char* fmt, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  return buf;
-}
 
 bool is_time_attr(const std::string& name) {
   static const std::set<std::string> t = {"ctime", "mtime", "qtime", "etime", "start_time", "comp_time",
@@ -68,8 +57,8 @@ void put_right(std::string& out, std::string_view s, size_t width) {
   out.append(s);
 }
 
-// One row as line("%-25s %-16s %-15s %8s %1s %-5s\n", ...) printed it, byte for byte (including
-// line()'s 1023-byte cap), without printf's parsing for each of 10,000 rows.
+// One row as printf_line("%-25s %-16s %-15s %8s %1s %-5s\n", ...) printed it, byte for byte (including
+// printf_line()'s 1023-byte cap), without printf's parsing for each of 10,000 rows.
 void append_job_row(std::string& out, const JobRow& r) {
   size_t start = out.size();
   std::string_view user = r.owner.substr(0, r.owner.find('@'));
@@ -217,7 +206,7 @@ std::string format_queue_table(const Objects& queues) {
     b = false;
     parse_bool(get(q, "started", "False"), b);
     std::string str = b ? "yes" : "no";
-    out += line("%-16s %5s %6s %5s %5s %5d %5d %5d %5d %5d %5d %1s %5d\n", fit(q.name(), 16).c_str(),
+    out += printf_line("%-16s %5s %6s %5s %5s %5d %5d %5d %5d %5d %5d %1s %5d\n", fit(q.name(), 16).c_str(),
                 get(q, "max_running", "0").c_str(), get(q, "total_jobs", "0").c_str(), ena.c_str(), str.c_str(),
                 count["Queued"], count["Running"], count["Held"], count["Waiting"], count["Transit"], count["Exiting"],
                 get(q, "queue_type", "E").substr(0, 1).c_str(), count["Complete"]);
@@ -235,7 +224,7 @@ std::string format_server_table(const Objects& servers) {
       long v = 0;
       if (colon != std::string::npos && parse_int(item.substr(colon + 1), v)) count[item.substr(0, colon)] = int(v);
     }
-    out += line("%-16s %5s %5s %5d %5d %5d %5d %5d %5d %-10s\n", fit(s.name(), 16).c_str(),
+    out += printf_line("%-16s %5s %5s %5d %5d %5d %5d %5d %5d %-10s\n", fit(s.name(), 16).c_str(),
                 get(s, "max_running", "0").c_str(), get(s, "total_jobs", "0").c_str(), count["Queued"],
                 count["Running"], count["Held"], count["Waiting"], count["Transit"], count["Exiting"],
                 get(s, "server_state", "Active").c_str());

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -67,6 +69,15 @@ bool parse_int(const std::string& s, long& value) {
   if (i == s.size() || s.find_first_not_of("0123456789", i) != std::string::npos) return false;
   value = std::stol(s);
   return true;
+}
+
+std::string printf_line(const char* fmt, ...) {
+  char buf[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  return buf;
 }
 
 std::string format_ctime(long t) {

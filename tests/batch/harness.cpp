@@ -288,4 +288,15 @@ void kill_and_wait(pid_t pid, int sig) {
 void Cluster::kill_server(int sig) { kill_and_wait(server_pid(), sig); }
 void Cluster::kill_mom(int sig) { kill_and_wait(mom_pid(), sig); }
 
+SecondMom::SecondMom(Cluster& c, const std::string& node) : home_(c.tmp() + "/home2") {
+  if (run({"mkdir", "-p", home_ + "/mom_priv"}).code != 0) return;
+  std::ofstream(home_ + "/mom_priv/config") << "$pbsserver 127.0.0.1:" << c.port() << "\n$mom_host " << node << "\n";
+  if (c.cmd("", {"qmgr", "-c", "create node " + node + " np=1"}).code != 0) return;
+  if (run({bin("pbs_mom"), "-d", home_}, "", c.env()).code != 0) return;
+  ok_ = wait_for([&] { return c.cmd("", {"pbsnodes", node}).out.find("state = free") != std::string::npos; },
+                 std::chrono::seconds(10));
+}
+
+SecondMom::~SecondMom() { run({"sh", "-c", "kill -9 $(cat " + home_ + "/mom_priv/mom.lock) 2>/dev/null"}); }
+
 }  // namespace reprise::test

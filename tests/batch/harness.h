@@ -84,4 +84,21 @@ class Cluster {
   std::string why_;
 };
 
+// A second pbs_mom on this machine under another node name, with its own
+// PBS_HOME (tmp()/home2), created as a node of the cluster and up (free) when
+// ok(); killed when this goes.
+class SecondMom {
+ public:
+  SecondMom(Cluster& c, const std::string& node);
+  ~SecondMom();
+  SecondMom(const SecondMom&) = delete;
+  SecondMom& operator=(const SecondMom&) = delete;
+  bool ok() const { return ok_; }
+  const std::string& home() const { return home_; }
+
+ private:
+  std::string home_;
+  bool ok_ = false;
+};
+
 }  // namespace reprise::test

@@ -186,19 +186,8 @@ TEST(MultiNode, JobSpanningTwoMomsGetsBothInItsNodefile) {
   ensure_user(kUser);
   Cluster c;
   ASSERT_TRUE(c.ok()) << c.why();
-  std::string home2 = c.tmp() + "/home2";
-  ASSERT_EQ(run({"mkdir", "-p", home2 + "/mom_priv"}).code, 0);
-  {
-    std::ofstream cfg(home2 + "/mom_priv/config");
-    cfg << "$pbsserver 127.0.0.1:" << c.port() << "\n$mom_host node2\n";
-  }
-  ASSERT_EQ(c.cmd("", {"qmgr", "-c", "create node node2 np=1"}).code, 0);
-  ASSERT_EQ(run({bin("pbs_mom"), "-d", home2}, "", c.env()).code, 0);
-  struct StopMom {
-    std::string home;
-    ~StopMom() { run({"sh", "-c", "kill -9 $(cat " + home + "/mom_priv/mom.lock)"}); }
-  } stop{home2};
-  ASSERT_TRUE(wait_for([&] { return c.cmd("", {"pbsnodes", "node2"}).out.find("state = free") != std::string::npos; }, 10s));
+  SecondMom mom2(c, "node2");
+  ASSERT_TRUE(mom2.ok()) << "the second mom did not come up";
   std::string id = c.submit(kUser, "sort $PBS_NODEFILE | tr '\\n' ' '; echo NUM=$PBS_NUM_NODES\n",
                             {"-l", "nodes=2:ppn=1", "-N", "two"});
   ASSERT_TRUE(c.wait_state(id, "C"));

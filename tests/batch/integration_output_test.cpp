@@ -137,19 +137,9 @@ TEST_F(Output, UndeliveredCommentShowsWhileTheJobRuns) {
 }
 
 TEST_F(Output, AMomWithItsOwnHomeKeepsUndeliveredOutputThere) {
-  std::string home2 = c.tmp() + "/home2";
-  ASSERT_EQ(run({"mkdir", "-p", home2 + "/mom_priv"}).code, 0);
-  {
-    std::ofstream cfg(home2 + "/mom_priv/config");
-    cfg << "$pbsserver 127.0.0.1:" << c.port() << "\n$mom_host node2\n";
-  }
-  ASSERT_EQ(c.cmd("", {"qmgr", "-c", "create node node2 np=1"}).code, 0);
-  ASSERT_EQ(run({bin("pbs_mom"), "-d", home2}, "", c.env()).code, 0);
-  struct StopMom {
-    std::string home;
-    ~StopMom() { run({"sh", "-c", "kill -9 $(cat " + home + "/mom_priv/mom.lock)"}); }
-  } stop{home2};
-  ASSERT_TRUE(wait_for([&] { return c.cmd("", {"pbsnodes", "node2"}).out.find("state = free") != std::string::npos; }, 10s));
+  SecondMom mom2(c, "node2");
+  ASSERT_TRUE(mom2.ok()) << "the second mom did not come up";
+  const std::string& home2 = mom2.home();
   struct stat st{};
   ASSERT_EQ(lstat((home2 + "/undelivered").c_str(), &st), 0) << "the mom makes it";
   EXPECT_EQ(st.st_mode & 07777, 01777u);
