@@ -8,6 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <set>
+#include <vector>
+
 #include "cr_engine.h"
 #include "cr_test_util.h"
 
@@ -45,6 +49,59 @@ TEST(RootRestart, RestartsAUsersImageAsThatUser)
     struct stat st {};
     ASSERT_EQ(stat(dir.file("file_io.log").c_str(), &st), 0);
     EXPECT_EQ(st.st_uid, pw->pw_uid) << "the restored program's files are not the owner's";
+}
+
+// The zombies of a user's image (cloned by root's cr_restart) belong to the
+// owner like the rest of the tree. zombie_children's first child exits at
+// once and is reaped only at the end, so it is a zombie for the whole run.
+TEST(RootRestart, RestoredZombiesBelongToTheOwner)
+{
+    ASSERT_EQ(missing_tools(), "");
+    if (geteuid() != 0)
+        GTEST_SKIP() << "needs root to restart another user's image";
+    const passwd *pw = unprivileged_test_user();
+    ASSERT_NE(pw, nullptr) << "could not create the test user";
+    TempDir dir;
+    ASSERT_EQ(chown(dir.path().c_str(), pw->pw_uid, pw->pw_gid), 0);
+    Process app = Process::spawn({tool("cr_run"), program("zombie_children"), "60", "100"},
+                                 {dir.path(), dir.file("run.out"), dir.file("run.err"), pw->pw_uid, pw->pw_gid});
+    ASSERT_TRUE(wait_for_lines(dir.file("run.out"), 3, 20s)) << read_file(dir.file("run.err"));
+    std::string image = dir.file("image.rpr");
+    RunResult ck = run({tool("cr_checkpoint"), "--kill", "--file", image, std::to_string(app.pid())}, dir.path(),
+                       60s, pw->pw_uid, pw->pw_gid);
+    ASSERT_EQ(exit_code(ck.status), 0) << ck.err;
+    app.wait(10s);
+    Process restarted = Process::spawn({tool("cr_restart"), image}, {"/", dir.file("restart.out"),
+                                                                     dir.file("restart.err"), {}, {}});
+    size_t lines = count_lines(dir.file("run.out"));
+    ASSERT_TRUE(wait_for_lines(dir.file("run.out"), lines + 2, 20s)) << read_file(dir.file("restart.err"));
+    // The restored program, and the zombies it has as children (a restored
+    // zombie is a clone of cr_restart: its name is not the program's).
+    std::set<std::string> parents;
+    std::vector<std::string> statuses;
+    for (const auto &entry : std::filesystem::directory_iterator("/proc")) {
+        std::string status = read_file(entry.path().string() + "/status");
+        if (status.empty())
+            continue;
+        statuses.push_back(status);
+        if (status.find("Name:\tzombie_children") != std::string::npos && status.find("State:\tZ") == std::string::npos)
+            parents.insert(entry.path().filename().string());
+    }
+    int zombies = 0, not_owners = 0;
+    for (const std::string &status : statuses) {
+        size_t at = status.find("PPid:\t");
+        std::string ppid = at == std::string::npos ? "" : status.substr(at + 6, status.find('\n', at) - at - 6);
+        if (status.find("State:\tZ") == std::string::npos || !parents.count(ppid))
+            continue;
+        ++zombies;
+        if (status.find("Uid:\t" + std::to_string(pw->pw_uid) + "\t") == std::string::npos)
+            ++not_owners;
+    }
+    EXPECT_GE(zombies, 1) << "no zombie in the restored tree";
+    EXPECT_EQ(not_owners, 0) << "a restored zombie does not belong to uid " << pw->pw_uid;
+    auto status = restarted.wait(60s);
+    ASSERT_TRUE(status);
+    EXPECT_EQ(describe_status(*status), "exit 0") << read_file(dir.file("restart.err"));
 }
 
 TEST(RootRestart, OpensTheImagesFilesOnlyAsItsOwnerCould)

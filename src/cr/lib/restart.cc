@@ -1,6 +1,7 @@
 #include "lib/restart.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -283,6 +284,11 @@ class TreeBuilder {
     pid_t pid = Clone(z.pid);
     if (pid != 0) return pid;
     if (restore_pid_) JoinSessionAndGroup(z.pid, z.pgid, z.sid);
+    // It belongs to the image's owner, like the rest of the tree (its parent reaps it).
+    if (geteuid() == 0 && (setgroups(0, nullptr) != 0 || setgid(img_.info.gid) != 0 || setuid(img_.info.uid) != 0)) {
+      Report(errno, "cannot give a restored zombie its owner's identity: " + std::string(strerror(errno)));
+      _exit(1);
+    }
     if (dup2(go_fd_, 0) != 0) _exit(1);
     close_range(1, ~0U, 0);
     char go = 0;
