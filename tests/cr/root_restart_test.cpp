@@ -18,13 +18,15 @@
 namespace crtest {
 namespace {
 
-// Runs file_io as the test user in `dir` (chowned to it) and checkpoints it
-// with --kill as that user; returns the image path.
-std::string user_image(const TempDir &dir, uid_t uid, gid_t gid)
+// Runs a subject (file_io by default) as the test user in `dir` (chowned to
+// it) and checkpoints it with --kill as that user; returns the image path.
+std::string user_image(const TempDir &dir, uid_t uid, gid_t gid, std::vector<std::string> subject = {})
 {
     EXPECT_EQ(chown(dir.path().c_str(), uid, gid), 0);
-    Process app = Process::spawn({tool("cr_run"), program("file_io"), dir.path(), "400", "30"},
-                                 {dir.path(), dir.file("run.out"), dir.file("run.err"), uid, gid});
+    if (subject.empty())
+        subject = {program("file_io"), dir.path(), "400", "30"};
+    subject.insert(subject.begin(), tool("cr_run"));
+    Process app = Process::spawn(subject, {dir.path(), dir.file("run.out"), dir.file("run.err"), uid, gid});
     EXPECT_TRUE(wait_for_lines(dir.file("run.out"), 3, 20s)) << read_file(dir.file("run.err"));
     std::string image = dir.file("image.rpr");
     RunResult ck = run({tool("cr_checkpoint"), "--kill", "--file", image, std::to_string(app.pid())},
@@ -62,15 +64,8 @@ TEST(RootRestart, RestoredZombiesBelongToTheOwner)
     const passwd *pw = unprivileged_test_user();
     ASSERT_NE(pw, nullptr) << "could not create the test user";
     TempDir dir;
-    ASSERT_EQ(chown(dir.path().c_str(), pw->pw_uid, pw->pw_gid), 0);
-    Process app = Process::spawn({tool("cr_run"), program("zombie_children"), "60", "100"},
-                                 {dir.path(), dir.file("run.out"), dir.file("run.err"), pw->pw_uid, pw->pw_gid});
-    ASSERT_TRUE(wait_for_lines(dir.file("run.out"), 3, 20s)) << read_file(dir.file("run.err"));
-    std::string image = dir.file("image.rpr");
-    RunResult ck = run({tool("cr_checkpoint"), "--kill", "--file", image, std::to_string(app.pid())}, dir.path(),
-                       60s, pw->pw_uid, pw->pw_gid);
-    ASSERT_EQ(exit_code(ck.status), 0) << ck.err;
-    app.wait(10s);
+    std::string image = user_image(dir, pw->pw_uid, pw->pw_gid, {program("zombie_children"), "60", "100"});
+    ASSERT_FALSE(HasFailure());
     Process restarted = Process::spawn({tool("cr_restart"), image}, {"/", dir.file("restart.out"),
                                                                      dir.file("restart.err"), {}, {}});
     size_t lines = count_lines(dir.file("run.out"));
